@@ -1,0 +1,131 @@
+// Package server holds what the three models share besides the wire: their
+// configuration, the interface the command line drives them through, the
+// listening socket they all open the same way, and the CPU burner behind
+// -work. Nothing here knows a concurrency model.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultAddr is where a server listens unless told otherwise: loopback only.
+const DefaultAddr = "127.0.0.1:8080"
+
+// Config is the work every model does per request, identical across models.
+type Config struct {
+	Addr     string        // host:port to listen on; port 0 picks a free one
+	BodySize int           // response body size in bytes
+	Work     time.Duration // CPU burned per request, on the serving thread
+	Wait     time.Duration // simulated backend I/O per request
+}
+
+// Server is one model's server. Serve blocks until Close is called (it then
+// returns nil) or the server fails.
+type Server interface {
+	Addr() net.Addr
+	Serve() error
+	Close() error
+}
+
+// Burn spins the calling thread for d of wall time, reading the clock only
+// every few iterations so the burn is mostly arithmetic, not vDSO calls.
+// It stands for the CPU a real handler spends per request.
+func Burn(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	deadline := time.Now().Add(d)
+	x := uint64(1)
+	for {
+		for i := 0; i < 64; i++ {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	burnSink = x
+}
+
+var burnSink uint64
+
+// Listen opens a non-blocking IPv4 TCP listening socket on addr and returns
+// its fd and the bound address. SO_REUSEADDR is set because a port inside
+// the ephemeral range can still be held by a client socket in TIME_WAIT
+// from the previous run; without it the next start fails with EADDRINUSE.
+// The backlog is the kernel's maximum (somaxconn), as nginx asks for.
+func Listen(addr string) (fd int, bound *net.TCPAddr, err error) {
+	ap, err := resolve(addr)
+	if err != nil {
+		return -1, nil, err
+	}
+	fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, nil, os.NewSyscallError("socket", err)
+	}
+	defer func() {
+		if err != nil {
+			unix.Close(fd)
+		}
+	}()
+	if err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		return -1, nil, os.NewSyscallError("setsockopt SO_REUSEADDR", err)
+	}
+	sa := &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	if err = unix.Bind(fd, sa); err != nil {
+		return -1, nil, fmt.Errorf("server: bind %s: %w", addr, os.NewSyscallError("bind", err))
+	}
+	if err = unix.Listen(fd, backlog()); err != nil {
+		return -1, nil, os.NewSyscallError("listen", err)
+	}
+	got, err := unix.Getsockname(fd)
+	if err != nil {
+		return -1, nil, os.NewSyscallError("getsockname", err)
+	}
+	in4, ok := got.(*unix.SockaddrInet4)
+	if !ok {
+		return -1, nil, errors.New("server: listener is not IPv4")
+	}
+	return fd, &net.TCPAddr{IP: net.IP(in4.Addr[:]), Port: in4.Port}, nil
+}
+
+func resolve(addr string) (netip.AddrPort, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("server: address %q: %w", addr, err)
+	}
+	if host == "" || host == "localhost" {
+		host = "127.0.0.1"
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !ip.Is4() {
+		return netip.AddrPort{}, fmt.Errorf("server: address %q: host must be an IPv4 address", addr)
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("server: address %q: bad port", addr)
+	}
+	return netip.AddrPortFrom(ip, uint16(p)), nil
+}
+
+// backlog reads somaxconn; the kernel caps any larger value to it anyway.
+func backlog() int {
+	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
+	if err != nil {
+		return 4096
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n <= 0 {
+		return 4096
+	}
+	return n
+}
