@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"c10k/models/epoll"
+	"c10k/models/goroutine"
+	"c10k/models/server"
+	"c10k/models/thread"
+	"c10k/models/wire"
+)
+
+func init() {
+	commands["serve"] = command{
+		summary: "run one server model: thread, goroutine or epoll",
+		run:     runServe,
+	}
+}
+
+// serveModels maps the -model names to their constructors.
+var serveModels = map[string]func(server.Config) (server.Server, error){
+	"thread":    func(c server.Config) (server.Server, error) { return thread.New(c) },
+	"goroutine": func(c server.Config) (server.Server, error) { return goroutine.New(c) },
+	"epoll":     func(c server.Config) (server.Server, error) { return epoll.New(c) },
+}
+
+// serveStopTimeout bounds the wait for Serve after a signal. Serve waits
+// for connections busy in -wait or -work; past this the process exits
+// anyway, which closes them just as well.
+const serveStopTimeout = 2 * time.Second
+
+const serveExamples = `
+Examples:
+  # the event loop on the default address, 14-byte body
+  c10k serve -model epoll
+
+  # one OS thread per connection, on a free port (read it from the first line)
+  c10k serve -model thread -addr 127.0.0.1:0
+
+  # each request waits 10 ms on a simulated backend: blocked threads vs timers
+  c10k serve -model goroutine -wait 10ms
+
+  # each request burns 100 us of CPU, pinned to CPU 0 with one P
+  GOMAXPROCS=1 taskset -c 0 c10k serve -model epoll -work 100us
+
+  # a 4 KiB body on port 9000
+  c10k serve -model thread -addr 127.0.0.1:9000 -body 4096
+`
+
+func serveModelNames() string {
+	names := make([]string, 0, len(serveModels))
+	for n := range serveModels {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("c10k serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	model := fs.String("model", "", "server `model`: "+serveModelNames()+" (required)")
+	cfg := server.Config{}
+	fs.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "listen `address`, IPv4 host:port; port 0 picks a free one")
+	fs.IntVar(&cfg.BodySize, "body", len(wire.DefaultBody), "response body size in `bytes`")
+	fs.DurationVar(&cfg.Work, "work", 0, "CPU burned per request on the serving thread (`duration`)")
+	fs.DurationVar(&cfg.Wait, "wait", 0, "simulated backend I/O per request (`duration`): a blocking sleep in the\n"+
+		"thread model, a parked goroutine in the goroutine model, a timer in the event loop")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: c10k serve -model thread|goroutine|epoll [-addr 127.0.0.1:8080] [-body BYTES] [-work DUR] [-wait DUR]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, `Runs one server model until SIGINT or SIGTERM, then exits 0. The first line on`)
+		fmt.Fprintln(stderr, `stdout is "listening on HOST:PORT", printed once the socket accepts connections;`)
+		fmt.Fprintln(stderr, `the model, pid and GOMAXPROCS go to stderr. Exit status: 0 stopped by a signal,`)
+		fmt.Fprintln(stderr, `1 the server failed (e.g. address in use), 2 bad usage.`)
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Flags:")
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, serveExamples)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	newServer, err := checkServeFlags(fs, *model, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "c10k serve: %v\n", err)
+		return 2
+	}
+
+	s, err := newServer(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "c10k serve: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "c10k serve: model=%s pid=%d GOMAXPROCS=%d body=%d work=%v wait=%v\n",
+		*model, os.Getpid(), runtime.GOMAXPROCS(0), cfg.BodySize, cfg.Work, cfg.Wait)
+	if ts, ok := s.(*thread.Server); ok {
+		l := ts.Limits()
+		fmt.Fprintf(stderr, "c10k serve: thread limit %d (set by %s), at most %d connection threads\n",
+			l.MaxThreads, l.BoundBy, l.MaxConns)
+	}
+
+	// Signals are caught before the listening line, so a harness that
+	// signals as soon as it reads the line never kills the process instead.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	done := make(chan error, 1)
+	go func() { done <- s.Serve() }()
+	fmt.Fprintf(stdout, "listening on %s\n", s.Addr())
+
+	select {
+	case err := <-done:
+		if err == nil {
+			err = errors.New("server stopped by itself")
+		}
+		fmt.Fprintf(stderr, "c10k serve: %v\n", err)
+		return 1
+	case got := <-sig:
+		fmt.Fprintf(stderr, "c10k serve: %v: closing\n", got)
+	}
+	if err := s.Close(); err != nil {
+		fmt.Fprintf(stderr, "c10k serve: %v\n", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			fmt.Fprintf(stderr, "c10k serve: %v\n", err)
+		}
+	case <-time.After(serveStopTimeout):
+		fmt.Fprintf(stderr, "c10k serve: connections still busy after %v; exiting anyway\n", serveStopTimeout)
+	}
+	return 0
+}
+
+// checkServeFlags validates what flag parsing cannot and picks the model.
+func checkServeFlags(fs *flag.FlagSet, model string, cfg server.Config) (func(server.Config) (server.Server, error), error) {
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if model == "" {
+		return nil, fmt.Errorf("-model is required: one of %s", serveModelNames())
+	}
+	newServer, ok := serveModels[model]
+	if !ok {
+		return nil, fmt.Errorf("unknown model %q: want one of %s", model, serveModelNames())
+	}
+	switch {
+	case cfg.BodySize < 0:
+		return nil, fmt.Errorf("-body %d: must not be negative", cfg.BodySize)
+	case cfg.Work < 0:
+		return nil, fmt.Errorf("-work %v: must not be negative", cfg.Work)
+	case cfg.Wait < 0:
+		return nil, fmt.Errorf("-wait %v: must not be negative", cfg.Wait)
+	}
+	return newServer, nil
+}

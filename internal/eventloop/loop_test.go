@@ -1,0 +1,164 @@
+package eventloop
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestStopFromAnotherGoroutineEndsRun(t *testing.T) {
+	l := newLoop(t)
+	defer l.Close()
+	done := make(chan error, 1)
+	go func() { done <- l.Run() }()
+	time.Sleep(20 * time.Millisecond) // let it block in epoll_wait with no timer
+	go l.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after Stop")
+	}
+}
+
+func TestStopBeforeRun(t *testing.T) {
+	l := newLoop(t)
+	defer l.Close()
+	l.Stop()
+	l.Stop()
+	if err := l.Run(); err != nil {
+		t.Fatalf("Run after Stop = %v, want nil", err)
+	}
+}
+
+func TestRunAfterClose(t *testing.T) {
+	l := newLoop(t)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("second Close = %v", err)
+	}
+	l.Stop() // must not write to a closed eventfd
+	if err := l.Run(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Run after Close = %v, want ErrClosed", err)
+	}
+}
+
+func TestCloseWhileRunning(t *testing.T) {
+	l := newLoop(t)
+	onLoop := running(t, l)
+	var err error
+	onLoop(func() { err = l.Close() })
+	if !errors.Is(err, ErrRunning) {
+		t.Fatalf("Close during Run = %v, want ErrRunning", err)
+	}
+}
+
+func TestWatchSetMaskUnwatch(t *testing.T) {
+	l := newLoop(t)
+	defer l.Close()
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	nop := func(int, Mask) {}
+	tests := []struct {
+		name string
+		op   func() error
+		want error
+	}{
+		{"happy: watch", func() error { return l.Watch(p[0], Readable, nop) }, nil},
+		{"sad: watch twice", func() error { return l.Watch(p[0], Readable, nop) }, ErrFdInUse},
+		{"sad: watch negative fd", func() error { return l.Watch(-1, Readable, nop) }, unix.EINVAL},
+		{"sad: watch nil handler", func() error { return l.Watch(p[1], Writable, nil) }, unix.EINVAL},
+		{"happy: empty mask", func() error { return l.SetMask(p[0], 0) }, nil},
+		{"happy: re-arm", func() error { return l.SetMask(p[0], Readable) }, nil},
+		{"sad: set mask unknown fd", func() error { return l.SetMask(p[1], Readable) }, ErrNotWatched},
+		{"sad: set mask huge fd", func() error { return l.SetMask(1<<30, Readable) }, ErrNotWatched},
+		{"happy: unwatch", func() error { return l.Unwatch(p[0]) }, nil},
+		{"sad: unwatch twice", func() error { return l.Unwatch(p[0]) }, ErrNotWatched},
+		{"happy: watch again", func() error { return l.Watch(p[0], Readable, nop) }, nil},
+		{"sad: attach a regular file", func() error {
+			f, err := unix.Open("/proc/self/status", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(f)
+			_, err = l.Attach(f, newRecorder())
+			return err
+		}, unix.EPERM},
+	}
+	for _, tt := range tests {
+		err := tt.op()
+		if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestWatchedFdFires(t *testing.T) {
+	l := newLoop(t)
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	// Closed after the loop has stopped (cleanups run last-in first-out).
+	t.Cleanup(func() { unix.Close(p[0]); unix.Close(p[1]) })
+	fired := make(chan Mask, 1)
+	if err := l.Watch(p[0], Readable, func(fd int, m Mask) {
+		var b [8]byte
+		_, _ = unix.Read(fd, b[:])
+		select {
+		case fired <- m:
+		default: // never block the loop
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	running(t, l)
+	if _, err := unix.Write(p[1], []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-fired:
+		if m != Readable {
+			t.Errorf("fired %v, want r", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("handler not called")
+	}
+}
+
+func TestNowIsCachedAndAdvances(t *testing.T) {
+	l := newLoop(t)
+	onLoop := running(t, l)
+	var a, b, c time.Time
+	onLoop(func() {
+		a = l.Now()
+		time.Sleep(5 * time.Millisecond)
+		b = l.Now()
+	})
+	time.Sleep(5 * time.Millisecond)
+	onLoop(func() { c = l.Now() })
+	if !a.Equal(b) {
+		t.Errorf("Now changed within one iteration: %v then %v", a, b)
+	}
+	if !c.After(a) {
+		t.Errorf("Now did not advance across iterations: %v then %v", a, c)
+	}
+}
+
+func TestMaskString(t *testing.T) {
+	for m, want := range map[Mask]string{0: "", Readable: "r", Writable: "w", Readable | Writable: "rw"} {
+		if got := m.String(); got != want {
+			t.Errorf("Mask(%d).String() = %q, want %q", m, got, want)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package epoll
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"c10k/internal/eventloop"
+	"c10k/models/server"
+	"c10k/models/wire"
+)
+
+// ErrServing is returned by a second call to Serve.
+var ErrServing = errors.New("epoll: already serving")
+
+// Server is the event-loop model. Build it with New, run it with Serve and
+// stop it with Close.
+type Server struct {
+	cfg  server.Config
+	resp *wire.Responder
+	loop *eventloop.Loop
+	lfd  int
+	addr *net.TCPAddr
+	http *protocol
+	acc  acceptor
+
+	mu    sync.Mutex
+	state int // stateNew, stateServing, stateClosed
+	done  chan struct{}
+}
+
+const (
+	stateNew = iota
+	stateServing
+	stateClosed
+)
+
+// New listens on cfg.Addr (server.DefaultAddr when empty) and prepares the
+// loop; Serve starts answering.
+func New(cfg server.Config) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = server.DefaultAddr
+	}
+	lfd, addr, err := server.Listen(cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	loop, err := eventloop.New()
+	if err != nil {
+		unix.Close(lfd)
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	s := &Server{
+		cfg:  cfg,
+		resp: wire.NewResponder(cfg.BodySize),
+		loop: loop,
+		lfd:  lfd,
+		addr: addr,
+	}
+	s.http = &protocol{srv: s}
+	s.acc = acceptor{srv: s}
+	if err := loop.Watch(lfd, eventloop.Readable, s.acc.onReadable); err != nil {
+		loop.Close()
+		unix.Close(lfd)
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.addr }
+
+// Serve runs the event loop on the calling goroutine, locked to its OS
+// thread, until Close. It then closes the listener and every connection
+// and returns nil. After Close it returns nil at once.
+func (s *Server) Serve() error {
+	s.mu.Lock()
+	switch s.state {
+	case stateServing:
+		s.mu.Unlock()
+		return ErrServing
+	case stateClosed:
+		s.mu.Unlock()
+		return nil
+	}
+	s.state = stateServing
+	s.done = make(chan struct{})
+	s.mu.Unlock()
+
+	err := s.loop.Run()
+	if cerr := s.release(); err == nil {
+		err = cerr
+	}
+	close(s.done)
+	if err != nil {
+		return fmt.Errorf("epoll: serve: %w", err)
+	}
+	return nil
+}
+
+// Close stops the loop and waits until Serve has closed the listener and
+// every connection, so that a dial after Close is refused. It may be
+// called from any goroutine but the loop's, and more than once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	switch s.state {
+	case stateClosed:
+		s.mu.Unlock()
+		return nil
+	case stateNew:
+		s.state = stateClosed
+		s.mu.Unlock()
+		return s.release()
+	}
+	s.state = stateClosed
+	done := s.done
+	s.mu.Unlock()
+	s.loop.Stop()
+	<-done
+	return nil
+}
+
+// release closes the listener, the connections and the loop; it runs on
+// the loop's goroutine once Run has returned, or instead of Serve.
+func (s *Server) release() error {
+	s.acc.stop()
+	errUnwatch := s.loop.Unwatch(s.lfd)
+	errLoop := s.loop.Close()
+	var errListen error
+	if err := unix.Close(s.lfd); err != nil {
+		errListen = os.NewSyscallError("close", err)
+	}
+	if err := errors.Join(errUnwatch, errLoop, errListen); err != nil {
+		return fmt.Errorf("epoll: close: %w", err)
+	}
+	return nil
+}

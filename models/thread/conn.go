@@ -1,0 +1,151 @@
+package thread
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"c10k/models/server"
+	"c10k/models/wire"
+)
+
+// Buffer sizes. Each connection owns a 4 KiB read buffer for its whole life,
+// as a thread-per-connection server written in C would: that cost is part
+// of what the model measures. The buffer grows only while a request larger
+// than it is being framed, up to the largest request the wire accepts, and
+// goes back to 4 KiB after.
+const (
+	readBufSize = 4 << 10
+	maxRequest  = wire.MaxHeaderBytes + wire.MaxBodyBytes
+	// flushSize bounds the output buffer: a deep pipeline of large
+	// responses is written in pieces instead of all at once.
+	flushSize = 64 << 10
+)
+
+// conn is one connection's state, owned by its thread.
+type conn struct {
+	fd  int
+	s   *Server
+	buf []byte // read buffer; buf[:n] is received and not yet answered
+	n   int
+	out []byte // responses of the current batch, reused
+	req wire.Request
+}
+
+// serve reads, answers every complete request in what it read with one
+// write, and repeats until the client closes, asks to close, or sends
+// something that cannot be framed.
+func (c *conn) serve() {
+	// Small answers must leave at once, not wait for the ACK of the last
+	// one (Nagle); Go's net package sets the same for every TCP connection.
+	unix.SetsockoptInt(c.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	c.buf = make([]byte, readBufSize)
+	for {
+		if c.n == len(c.buf) && !c.grow() {
+			c.out = wire.AppendError(c.out[:0], wire.ErrHeaderTooLarge)
+			c.write()
+			return
+		}
+		r, err := readFD(c.fd, c.buf[c.n:])
+		if err != nil || r == 0 {
+			return
+		}
+		c.n += r
+		if !c.answer() {
+			return
+		}
+	}
+}
+
+// answer answers every complete request in the buffer and keeps the partial
+// one. It reports whether the connection stays open.
+func (c *conn) answer() bool {
+	c.out = c.out[:0]
+	off := 0
+	keep := true
+	for keep {
+		k, err := wire.Parse(c.buf[off:c.n], &c.req)
+		if err != nil {
+			c.out = wire.AppendError(c.out, err)
+			keep = false
+			break
+		}
+		if k == 0 {
+			break
+		}
+		off += k
+		// Answers already made leave before a wait, not after it: a
+		// server blocked on a backend does not hold finished responses.
+		if c.s.cfg.Wait > 0 && !c.write() {
+			return false
+		}
+		c.work()
+		c.out = c.s.resp.Append(c.out, &c.req)
+		keep = c.req.KeepAlive
+		if len(c.out) >= flushSize && !c.write() {
+			return false
+		}
+	}
+	if !c.write() || !keep {
+		return false
+	}
+	c.n = copy(c.buf, c.buf[off:c.n])
+	if len(c.buf) > readBufSize && c.n <= readBufSize {
+		small := make([]byte, readBufSize)
+		copy(small, c.buf[:c.n])
+		c.buf = small
+	}
+	return true
+}
+
+// work is the per-request cost of server.Config, spent on this thread: the
+// sleep blocks the thread as a backend call would, the burn occupies it.
+func (c *conn) work() {
+	if c.s.cfg.Wait > 0 {
+		time.Sleep(c.s.cfg.Wait)
+	}
+	server.Burn(c.s.cfg.Work)
+}
+
+// grow doubles the full read buffer, up to maxRequest.
+func (c *conn) grow() bool {
+	if len(c.buf) >= maxRequest {
+		return false // cannot happen: Parse fails before that
+	}
+	bigger := make([]byte, min(2*len(c.buf), maxRequest))
+	copy(bigger, c.buf[:c.n])
+	c.buf = bigger
+	return true
+}
+
+// write sends the batch and empties it; false means the connection is gone.
+func (c *conn) write() bool {
+	err := writeFD(c.fd, c.out)
+	c.out = c.out[:0]
+	return err == nil
+}
+
+// readFD is read(2) on a blocking socket, retried on EINTR.
+func readFD(fd int, p []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, p)
+		if err != unix.EINTR {
+			return n, err
+		}
+	}
+}
+
+// writeFD writes all of p to a blocking socket.
+func writeFD(fd int, p []byte) error {
+	for len(p) > 0 {
+		n, err := unix.Write(fd, p)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		p = p[n:]
+	}
+	return nil
+}

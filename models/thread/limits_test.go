@@ -1,0 +1,43 @@
+package thread
+
+import (
+	"runtime"
+	"testing"
+)
+
+func TestComputeLimits(t *testing.T) {
+	margin := threadMargin + runtime.GOMAXPROCS(0)
+	tests := []struct {
+		name    string
+		sources []source
+		want    int
+		boundBy string
+	}{
+		{name: "happy smallest wins", sources: []source{{"a", 30000}, {"b", 20000}, {"c", 25000}}, want: 20000, boundBy: "b"},
+		{name: "happy unknown skipped", sources: []source{{"a", 0}, {"b", 50000}, {"c", -1}}, want: 50000, boundBy: "b"},
+		{name: "happy above go default", sources: []source{{"threads-max", 190000}}, want: 190000, boundBy: "threads-max"},
+		{name: "sad nothing known", sources: []source{{"a", 0}}, want: defaultMaxThreads, boundBy: "Go default"},
+		{name: "sad tiny limit keeps a floor", sources: []source{{"pids", 10}}, want: 2 * margin, boundBy: "pids"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := computeLimits(tt.sources)
+			if got.MaxThreads != tt.want || got.BoundBy != tt.boundBy {
+				t.Fatalf("MaxThreads %d by %q, want %d by %q", got.MaxThreads, got.BoundBy, tt.want, tt.boundBy)
+			}
+			if got.MaxConns != got.MaxThreads-margin {
+				t.Fatalf("MaxConns %d, want MaxThreads - %d", got.MaxConns, margin)
+			}
+		})
+	}
+}
+
+// TestProcessLimits reads this machine's limits: whatever they are, the
+// connection limit must leave room below the thread limit.
+func TestProcessLimits(t *testing.T) {
+	l := ProcessLimits()
+	t.Logf("this machine: %+v", l)
+	if l.MaxConns <= 0 || l.MaxConns >= l.MaxThreads {
+		t.Fatalf("limits %+v: want 0 < MaxConns < MaxThreads", l)
+	}
+}
