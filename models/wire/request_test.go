@@ -111,7 +111,7 @@ func TestResponder(t *testing.T) {
 	var req Request
 	for _, tt := range []struct {
 		name, in, wantConn string
-		wantBody          bool
+		wantBody           bool
 	}{
 		{"keep-alive 1.1", "GET / HTTP/1.1\r\n\r\n", "", true},
 		{"keep-alive 1.0", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "keep-alive", true},
