@@ -32,6 +32,13 @@ type Protocol interface {
 // next wait, after the others had their turn.
 const maxReadsPerEvent = 16
 
+// maxPendingOutput is the backpressure mark: a connection with this much
+// output the peer has not taken stops being read until it drains. Without
+// it, a client that pipelines requests and never reads the answers would
+// make the server buffer responses without bound (a blocking server gets
+// this for free: its write blocks).
+const maxPendingOutput = 256 << 10
+
 type connFlags uint32
 
 const (
@@ -116,6 +123,9 @@ func (c *Conn) Write(b []byte) error {
 	}
 	if len(c.out) > 0 {
 		c.out = append(c.out, b...)
+		if len(c.out) >= maxPendingOutput {
+			c.setInterest()
+		}
 		return nil
 	}
 	n, err := writeFd(int(c.fd), b)
@@ -152,11 +162,9 @@ func (c *Conn) CloseAfterFlush() {
 		return
 	}
 	c.flags |= flagDraining
+	c.flags &^= flagPaused
 	c.in = nil
-	if c.flags&flagPaused != 0 {
-		c.flags &^= flagPaused
-		c.setInterest()
-	}
+	c.setInterest() // a paused or backed-up conn was not reading: discard from now on
 }
 
 // Pause stops reading from the connection and delivering input to OnData
@@ -222,7 +230,7 @@ func (c *Conn) ready(fired Mask) {
 func (c *Conn) readInput() {
 	l := c.loop
 	for i := 0; i < maxReadsPerEvent; i++ {
-		if c.flags&(flagClosed|flagPaused) != 0 {
+		if c.flags&(flagClosed|flagPaused) != 0 || c.backedUp() {
 			return
 		}
 		n, err := unix.Read(int(c.fd), l.rbuf)
@@ -298,8 +306,12 @@ func (c *Conn) flush() {
 			c.closeNow(err)
 			return
 		}
+		wasBackedUp := c.backedUp()
 		c.out = c.out[n:]
 		if len(c.out) > 0 {
+			if wasBackedUp && !c.backedUp() {
+				c.setInterest() // below the mark again: read again
+			}
 			return
 		}
 	}
@@ -316,7 +328,7 @@ func (c *Conn) flush() {
 // pending.
 func (c *Conn) setInterest() {
 	var m Mask
-	if c.flags&flagPaused == 0 {
+	if c.flags&flagPaused == 0 && !c.backedUp() {
 		m |= Readable
 	}
 	if len(c.out) > 0 {
@@ -325,6 +337,13 @@ func (c *Conn) setInterest() {
 	if err := c.loop.setMask(int(c.fd), m); err != nil {
 		c.fail(err)
 	}
+}
+
+// backedUp reports whether output has piled up past maxPendingOutput, so
+// the connection must not read (and so produce) more until it drains. A
+// draining connection only discards input, so it is never backed up.
+func (c *Conn) backedUp() bool {
+	return len(c.out) >= maxPendingOutput && c.flags&flagDraining == 0
 }
 
 // fail closes the connection with err now, or when OnData returns.

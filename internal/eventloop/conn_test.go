@@ -82,8 +82,9 @@ func TestLargeWriteToSlowReader(t *testing.T) {
 	if werr != nil {
 		t.Fatal(werr)
 	}
-	if pending == 0 || mask != Readable|Writable {
-		t.Fatalf("after a write larger than the socket buffer: pending %d, mask %v; want pending > 0, rw", pending, mask)
+	// Past maxPendingOutput the conn also stops reading (backpressure).
+	if pending <= maxPendingOutput || mask != Writable {
+		t.Fatalf("after a write larger than the socket buffer: pending %d, mask %v; want pending > %d, w", pending, mask, maxPendingOutput)
 	}
 	got := make([]byte, 0, len(big))
 	chunk := make([]byte, 64<<10)
@@ -429,4 +430,44 @@ func TestIdleFootprint(t *testing.T) {
 	if s := unsafe.Sizeof(slot{}); s > 24 {
 		t.Errorf("slot is %d bytes, want at most 24", s)
 	}
+}
+
+// TestBackpressureBoundsPendingOutput: a peer that sends without reading
+// must not make the loop buffer output without bound; once it reads, the
+// connection resumes and every byte arrives.
+func TestBackpressureBoundsPendingOutput(t *testing.T) {
+	l := newLoop(t)
+	fd, peer := socketPair(t)
+	var c *Conn
+	var err error
+	if c, err = l.Attach(fd, &echo{}); err != nil {
+		t.Fatal(err)
+	}
+	onLoop := running(t, l)
+	const total = 16 << 20
+	sent := make(chan error, 1)
+	go func() {
+		chunk := bytes.Repeat([]byte("x"), 64<<10)
+		peer.SetWriteDeadline(time.Now().Add(time.Second))
+		n := 0
+		for n < total {
+			m, err := peer.Write(chunk)
+			n += m
+			if err != nil {
+				sent <- err // the deadline: the loop stopped reading, as it should
+				return
+			}
+		}
+		sent <- nil
+	}()
+	<-sent // the writer stalled (or finished) while nobody read the echo
+	var pending int
+	onLoop(func() { pending = c.Buffered() })
+	if limit := maxPendingOutput + 64<<10; pending > limit {
+		t.Fatalf("pending output %d bytes with a peer that does not read, want <= %d", pending, limit)
+	}
+	// Reading drains the backlog and the loop reads again.
+	peer.SetDeadline(time.Now().Add(10 * time.Second))
+	go io.Copy(io.Discard, peer)
+	eventually(t, onLoop, "backlog drained", func() bool { return c.Buffered() == 0 })
 }
