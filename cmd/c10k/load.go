@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"c10k/loadgen"
+)
+
+func init() {
+	commands["load"] = command{
+		summary: "generate HTTP load: closed or open loop, pipelining, idle connections",
+		run:     runLoad,
+	}
+}
+
+const loadExamples = `
+Examples:
+  # closed loop: 100 connections for 10 s, as wrk -c100 -d10s
+  c10k load -url http://127.0.0.1:8080/ -c 100 -d 10s
+
+  # open loop at 2000 requests/s in total, latency from the intended send time
+  c10k load -url http://127.0.0.1:8080/ -c 50 -d 30s -rate 2000 -hgrm lat.hgrm
+
+  # TechEmpower-style pipelining, 16 requests in flight per connection
+  c10k load -url http://127.0.0.1:8080/ -c 256 -d 10s -pipeline 16
+
+  # hold 10,000 idle keep-alive connections beside a light active load
+  c10k load -url http://127.0.0.1:8080/ -c 10 -d 20s -idle 10000 -json out.json
+
+  # pinned to CPU 1, the server on CPU 0, machine-readable result on stdout
+  taskset -c 1 c10k load -url http://127.0.0.1:8080/ -c 100 -d 10s -warmup 2s -json -
+`
+
+// loadFlags holds what the command line asks beyond loadgen.Options.
+type loadFlags struct {
+	opts     loadgen.Options
+	jsonPath string
+	hgrmPath string
+	quiet    bool
+}
+
+func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
+	lf := &loadFlags{}
+	fs := flag.NewFlagSet("c10k load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &lf.opts
+	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080/", "target `URL`: http://IPv4-or-localhost[:port]/path")
+	fs.IntVar(&o.Connections, "c", 10, "active keep-alive `connections`")
+	fs.DurationVar(&o.Duration, "d", 10*time.Second, "measured `duration`, after -warmup")
+	fs.Float64Var(&o.Rate, "rate", 0, "open loop: global `REQ_PER_S`, requests per second over all connections (not per connection);\n"+
+		"latency is counted from each request's intended send time. 0: closed loop")
+	fs.IntVar(&o.Pipeline, "pipeline", 1, "`N` requests in flight per active connection")
+	fs.DurationVar(&o.Warmup, "warmup", 0, "load run before measuring, excluded from every figure (`duration`)")
+	fs.DurationVar(&o.Think, "think", 0, "closed loop: pause between an answer and the next request on a connection (`duration`)")
+	fs.IntVar(&o.Idle, "idle", 0, "`K` extra connections opened before the load, one request each, then held idle;\n"+
+		"the result reports how many are still open at the end (idle_alive)")
+	fs.Float64Var(&o.ConnectRate, "connect-rate", loadgen.DefaultConnectRate, "idle connections opened per second (`N`)")
+	fs.DurationVar(&o.Timeout, "timeout", loadgen.DefaultTimeout, "a request or connect unanswered this long is a timeout; its connection is replaced")
+	fs.IntVar(&o.Sources, "sources", 0, "spread connections over this many 127.0.0.x source `addresses`;\n"+
+		"0: as many as the ephemeral port range needs")
+	fs.IntVar(&o.Loops, "loops", 0, "event loops, one OS thread each; 0: one per CPU this process may use (taskset)")
+	fs.DurationVar(&o.DeadAfter, "dead-after", loadgen.DefaultDeadAfter, "stop with partial results once no connection is open and none succeeds for this `duration`")
+	fs.StringVar(&lf.jsonPath, "json", "", "write the result as JSON to `FILE` (- for stdout)")
+	fs.StringVar(&lf.hgrmPath, "hgrm", "", "write the latency distribution in HdrHistogram's percentile text format (ms) to `FILE`")
+	fs.BoolVar(&lf.quiet, "q", false, "no human summary")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: c10k load -url URL -c CONNS -d DUR [-rate REQ_PER_S] [-idle K] [-pipeline N] [-warmup DUR] [-json FILE] [-hgrm FILE]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Closed loop by default: each connection sends its next request when the answer")
+		fmt.Fprintln(stderr, "to the previous one arrives. -rate makes it open loop: requests leave on a fixed")
+		fmt.Fprintln(stderr, "schedule whatever the server does, and a server that falls behind is charged for")
+		fmt.Fprintln(stderr, "the whole wait (no coordinated omission). The run lasts -warmup + -d, plus, in open")
+		fmt.Fprintln(stderr, "loop, up to -timeout for the last answers, plus the time to open the idle pool.")
+		fmt.Fprintln(stderr, "Exit status: 0 complete, 1 ended early (results still written), 2 bad usage.")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Flags:")
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, loadExamples)
+	}
+	return fs, lf
+}
+
+func runLoad(args []string, stdout, stderr io.Writer) int {
+	fs, lf := newLoadFlagSet(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "c10k load: unexpected argument %q (the target is given with -url)\n", fs.Arg(0))
+		return 2
+	}
+	if err := lf.opts.Validate(); err != nil {
+		fmt.Fprintf(stderr, "c10k load: %v\n", err)
+		return 2
+	}
+	setLoadProcs(lf.opts.Loops)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := loadgen.Run(ctx, lf.opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "c10k load: %v\n", err)
+		return 1
+	}
+	status := 0
+	if !lf.quiet {
+		out := stdout
+		if lf.jsonPath == "-" {
+			out = stderr // keep stdout pure JSON
+		}
+		if err := res.WriteSummary(out); err != nil {
+			fmt.Fprintf(stderr, "c10k load: %v\n", err)
+			status = 1
+		}
+	}
+	if lf.jsonPath != "" {
+		if err := writeTo(lf.jsonPath, stdout, res.WriteJSON); err != nil {
+			fmt.Fprintf(stderr, "c10k load: %v\n", err)
+			status = 1
+		}
+	}
+	if lf.hgrmPath != "" {
+		if err := writeTo(lf.hgrmPath, stdout, res.WriteHgrm); err != nil {
+			fmt.Fprintf(stderr, "c10k load: %v\n", err)
+			status = 1
+		}
+	}
+	if !res.Complete {
+		fmt.Fprintf(stderr, "c10k load: run incomplete: %s\n", res.Message)
+		status = 1
+	}
+	return status
+}
+
+// setLoadProcs gives the Go scheduler one P per event loop plus a spare,
+// unless GOMAXPROCS is set. A loop blocked in epoll_wait is in a system
+// call while holding its P. When no P is idle, sysmon takes that P back
+// after 20 us and hands it to another thread, and keeps polling every 20 us
+// because it keeps finding work; on a generator pinned to one CPU that is
+// tens of thousands of context switches a second, paid in client CPU per
+// request. With one idle P, sysmon leaves Ps in short system calls alone
+// and backs off to 10 ms.
+func setLoadProcs(loops int) {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return
+	}
+	if loops <= 0 {
+		loops = loadgen.CPUs()
+	}
+	runtime.GOMAXPROCS(loops + 1)
+}
+
+// writeTo writes with write to the file at path, or to stdout for "-".
+func writeTo(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "-" {
+		return write(stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", path, err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w", path, err)
+	}
+	return nil
+}

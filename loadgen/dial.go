@@ -1,0 +1,105 @@
+package loadgen
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxSources is the number of 127.0.0.x addresses usable as sources (.1-.254).
+const maxSources = 254
+
+// sourceShare is the fraction of the ephemeral port range one source
+// address is planned to use: the rest stays for TIME_WAIT sockets of
+// earlier runs and for the rest of the machine.
+const sourceShare = 2
+
+// planSources returns how many source addresses to spread conns over:
+// asked if set, otherwise as many as the port range needs, one when it
+// is enough. Only a loopback target can be reached from 127.0.0.x.
+func planSources(asked, conns, ports int, dst netip.Addr) int {
+	if !dst.IsLoopback() {
+		return 1
+	}
+	if asked > 0 {
+		return min(asked, maxSources)
+	}
+	per := max(ports/sourceShare, 1)
+	return min(max((conns+per-1)/per, 1), maxSources)
+}
+
+// dialer opens non-blocking TCP sockets to one target. With more than one
+// source it binds each socket to the next 127.0.0.x with port 0 and
+// IP_BIND_ADDRESS_NO_PORT, so the kernel picks the port at connect time
+// from the full 4-tuple instead of reserving one per address at bind time:
+// each source then has the whole port range to itself for this
+// destination, which is what lifts the ~28k connection ceiling of one
+// address (wrk issue #190, 2017). A dialer belongs to one loop.
+type dialer struct {
+	dst     unix.SockaddrInet4
+	sources []unix.SockaddrInet4 // empty: let the kernel choose
+	next    int
+}
+
+func newDialer(dst netip.AddrPort, sources, offset int) *dialer {
+	d := &dialer{dst: unix.SockaddrInet4{Port: int(dst.Port()), Addr: dst.Addr().As4()}}
+	if sources > 1 {
+		for i := range sources {
+			d.sources = append(d.sources, unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, byte(1 + i)}})
+		}
+		d.next = offset % sources
+	}
+	return d
+}
+
+// dial starts a connection. It returns the fd and whether the connect
+// already completed; otherwise the caller waits for writability and reads
+// SO_ERROR. The fd is closed on error.
+func (d *dialer) dial() (fd int, connected bool, err error) {
+	fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, false, os.NewSyscallError("socket", err)
+	}
+	// Requests are small and pipelined writes must not wait for an ACK.
+	if err = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
+		unix.Close(fd)
+		return -1, false, os.NewSyscallError("setsockopt TCP_NODELAY", err)
+	}
+	if len(d.sources) > 0 {
+		src := &d.sources[d.next]
+		d.next = (d.next + 1) % len(d.sources)
+		if err = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1); err != nil {
+			unix.Close(fd)
+			return -1, false, os.NewSyscallError("setsockopt IP_BIND_ADDRESS_NO_PORT", err)
+		}
+		if err = unix.Bind(fd, src); err != nil {
+			unix.Close(fd)
+			return -1, false, os.NewSyscallError("bind", err)
+		}
+	}
+	err = unix.Connect(fd, &d.dst)
+	switch {
+	case err == nil:
+		return fd, true, nil
+	case errors.Is(err, unix.EINPROGRESS), errors.Is(err, unix.EINTR):
+		return fd, false, nil
+	default:
+		unix.Close(fd)
+		return -1, false, os.NewSyscallError("connect", err)
+	}
+}
+
+// connectResult reads the outcome of a non-blocking connect once the
+// socket is writable (or hung up).
+func connectResult(fd int) error {
+	v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return os.NewSyscallError("getsockopt SO_ERROR", err)
+	}
+	if v != 0 {
+		return os.NewSyscallError("connect", unix.Errno(v))
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+// Package loadgen is the c10k lab's HTTP/1.1 load generator, as a library:
+// it knows nothing of flags (the `c10k load` command is its command line).
+//
+// # Models
+//
+// Closed loop (the default): each active connection sends its next request
+// when the answer to the previous one arrives, optionally after a think
+// time, with Pipeline requests in flight. This is how wrk measures, and it
+// under-reports stalls: while the server is stuck, the generator stops
+// asking, so the stall is one slow request per connection instead of every
+// request a real user would have sent meanwhile (coordinated omission).
+//
+// Open loop (Rate > 0): requests are due on a fixed schedule (a Pacer,
+// evenly spaced at the global Rate by default) whatever the server does.
+// Each request is timed from its intended send time, like wrk2; when every
+// connection is busy the due requests queue and are sent as soon as a slot
+// frees, and the queueing is charged to their latency and counted as
+// lateness, never skipped. The service time from the actual send is
+// reported beside it (Result.Uncorrected).
+//
+// The idle pool holds Idle extra keep-alive connections, opened at a
+// bounded rate before the load, each proven alive by one request; the
+// result counts how many are still open at the end.
+//
+// # Engine
+//
+// Connections are driven by event loops from c10k/internal/eventloop, the
+// poller the epoll server model uses too: one loop per CPU the process may
+// run on (its affinity mask), each on its own OS thread with its share of
+// the connections and of the schedule, and its own histograms, so nothing
+// on the hot path is shared or locked; the loops' figures are merged at
+// the end. A request is a prebuilt byte string, written with its pipeline
+// neighbours in one write(2); answers are framed in place with
+// wire.ParseResponse. Latency goes into HdrHistograms (1 us to 60 s, 3
+// significant digits).
+//
+// # Limits
+//
+// Run raises RLIMIT_NOFILE to its hard limit and, if connections still do
+// not fit, caps the idle pool first and says so in Result.Message. Beyond
+// half the ephemeral port range, connections are spread over 127.0.0.x
+// source addresses with IP_BIND_ADDRESS_NO_PORT.
+//
+// # Failures
+//
+// Nothing the server does is fatal. Failures are counted by kind (connect,
+// read, write, timeout, status, parse), one count per request lost; broken
+// connections are replaced. When no connection can be kept open for
+// DeadAfter, the server is considered gone and Run returns what it measured
+// with Complete false and a Message.
+package loadgen

@@ -1,0 +1,125 @@
+package loadgen
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// run runs the generator against s and fails the test on a setup error.
+func run(t *testing.T, o Options) *Result {
+	t.Helper()
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+func wantNoErrors(t *testing.T, r *Result) {
+	t.Helper()
+	if n := r.TotalErrors(); n != 0 {
+		t.Fatalf("errors %v, want none", r.Errors)
+	}
+}
+
+// A server that answers after 5 ms: closed-loop p50 must be 5 ms plus a
+// little, never less. The upper bound is loose for a busy shared machine.
+func TestClosedLoopMeasuresAKnownDelay(t *testing.T) {
+	s := startServer(t, withDelay(5*time.Millisecond))
+	r := run(t, Options{URL: s.url(), Connections: 4, Duration: time.Second, Loops: 1})
+	wantNoErrors(t, r)
+	if r.Latency.P50 < 5000 || r.Latency.P50 > 9000 {
+		t.Fatalf("p50 = %d us, want 5-9 ms", r.Latency.P50)
+	}
+	if r.Uncorrected != r.Latency {
+		t.Fatalf("closed loop: latency %+v and service time %+v must be the same", r.Latency, r.Uncorrected)
+	}
+	// 4 connections of ~5 ms each: ~800 req/s at most.
+	if r.Requests < 200 || r.Requests > 800 {
+		t.Fatalf("requests = %d, want 200-800", r.Requests)
+	}
+	if r.OpenLoop || !r.Complete || r.DurationS != 1 {
+		t.Fatalf("open_loop %v complete %v duration %v", r.OpenLoop, r.Complete, r.DurationS)
+	}
+}
+
+// Open loop: the count is the schedule's, exactly rate x duration, and the
+// latency of an unloaded 5 ms server is still ~5 ms.
+func TestOpenLoopCountMatchesRateTimesDuration(t *testing.T) {
+	s := startServer(t, withDelay(5*time.Millisecond))
+	r := run(t, Options{URL: s.url(), Connections: 8, Duration: 2 * time.Second, Rate: 400, Loops: 2})
+	wantNoErrors(t, r)
+	if r.Requests != 800 || r.Scheduled != 800 {
+		t.Fatalf("requests %d, scheduled %d, want 800 (400/s x 2 s)", r.Requests, r.Scheduled)
+	}
+	if r.Latency.P50 < 5000 || r.Latency.P50 > 9000 {
+		t.Fatalf("p50 = %d us, want 5-9 ms", r.Latency.P50)
+	}
+	if !r.OpenLoop || r.Rate != 400 || r.RPS != 400 {
+		t.Fatalf("open_loop %v rate %v rps %v", r.OpenLoop, r.Rate, r.RPS)
+	}
+	if len(r.Series) != 2 || r.Series[0].Requests != 400 || r.Series[1].Requests != 400 {
+		t.Fatalf("series %+v, want 400 per second", r.Series)
+	}
+}
+
+// Warm-up is excluded: the window, the count and the series cover -d only.
+func TestWarmupIsExcluded(t *testing.T) {
+	s := startServer(t)
+	r := run(t, Options{URL: s.url(), Connections: 2, Duration: 500 * time.Millisecond,
+		Warmup: 500 * time.Millisecond, Rate: 200, Loops: 1})
+	wantNoErrors(t, r)
+	if r.Requests != 100 || r.DurationS != 0.5 || len(r.Series) != 1 {
+		t.Fatalf("requests %d duration %v series %d: want 100 in 0.5 s, one point", r.Requests, r.DurationS, len(r.Series))
+	}
+	if got := s.requests.Load(); got < 190 {
+		t.Fatalf("server saw %d requests, want the warm-up's too (~200)", got)
+	}
+}
+
+// Pipelining keeps N requests in flight: against a server that answers
+// each batch after 20 ms, one connection does ~16 per 20 ms instead of 1.
+func TestPipelineKeepsNInFlight(t *testing.T) {
+	s := startServer(t, withDelay(20*time.Millisecond))
+	r := run(t, Options{URL: s.url(), Connections: 1, Duration: time.Second, Pipeline: 16, Loops: 1})
+	wantNoErrors(t, r)
+	if r.Requests < 300 { // unpipelined: at most 50
+		t.Fatalf("requests = %d in 1 s, want >= 300 with 16 in flight", r.Requests)
+	}
+	if r.Pipeline != 16 {
+		t.Fatalf("pipeline = %d", r.Pipeline)
+	}
+}
+
+func TestThinkTimePacesAClosedLoop(t *testing.T) {
+	s := startServer(t)
+	r := run(t, Options{URL: s.url(), Connections: 1, Duration: time.Second, Think: 50 * time.Millisecond, Loops: 1})
+	wantNoErrors(t, r)
+	if r.Requests < 10 || r.Requests > 21 {
+		t.Fatalf("requests = %d, want ~20 (one per 50 ms)", r.Requests)
+	}
+}
+
+func TestCancelEndsTheRunWithPartialResults(t *testing.T) {
+	s := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	r, err := Run(ctx, Options{URL: s.url(), Connections: 2, Duration: 20 * time.Second, Loops: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(begin); took > 5*time.Second {
+		t.Fatalf("took %v after cancel", took)
+	}
+	if r.Complete || r.Message == "" || r.Requests == 0 || r.DurationS > 2 {
+		t.Fatalf("complete %v message %q requests %d duration %v", r.Complete, r.Message, r.Requests, r.DurationS)
+	}
+}
+
+func TestRunRejectsBadOptions(t *testing.T) {
+	if _, err := Run(context.Background(), Options{URL: "http://127.0.0.1:1/", Duration: time.Second}); err == nil {
+		t.Fatal("Run with no connections succeeded")
+	}
+}

@@ -1,0 +1,71 @@
+package loadgen
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestValidate(t *testing.T) {
+	ok := Options{URL: "http://127.0.0.1:8080/", Connections: 10, Duration: time.Second}
+	tests := []struct {
+		name   string
+		modify func(*Options)
+		want   error
+	}{
+		{"happy closed loop", func(o *Options) {}, nil},
+		{"happy open loop", func(o *Options) { o.Rate = 1000 }, nil},
+		{"happy idle only", func(o *Options) { o.Connections = 0; o.Idle = 100 }, nil},
+		{"happy pipeline and think", func(o *Options) { o.Pipeline = 16; o.Think = time.Millisecond }, nil},
+		{"sad no connections", func(o *Options) { o.Connections = 0 }, ErrOptions},
+		{"sad negative connections", func(o *Options) { o.Connections = -1 }, ErrOptions},
+		{"sad zero duration", func(o *Options) { o.Duration = 0 }, ErrOptions},
+		{"sad negative warmup", func(o *Options) { o.Warmup = -time.Second }, ErrOptions},
+		{"sad negative rate", func(o *Options) { o.Rate = -1 }, ErrOptions},
+		{"sad open loop without connections", func(o *Options) { o.Rate = 10; o.Connections = 0; o.Idle = 5 }, ErrOptions},
+		{"sad think in open loop", func(o *Options) { o.Rate = 10; o.Think = time.Millisecond }, ErrOptions},
+		{"sad pipeline too deep", func(o *Options) { o.Pipeline = MaxPipeline + 1 }, ErrOptions},
+		{"sad negative idle", func(o *Options) { o.Idle = -1 }, ErrOptions},
+		{"sad too many sources", func(o *Options) { o.Sources = 255 }, ErrOptions},
+		{"sad negative timeout", func(o *Options) { o.Timeout = -1 }, ErrOptions},
+		{"sad https", func(o *Options) { o.URL = "https://127.0.0.1/" }, ErrURL},
+		{"sad host name", func(o *Options) { o.URL = "http://example.com/" }, ErrURL},
+		{"sad ipv6", func(o *Options) { o.URL = "http://[::1]:80/" }, ErrURL},
+		{"sad bad port", func(o *Options) { o.URL = "http://127.0.0.1:99999/" }, ErrURL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := ok
+			tt.modify(&o)
+			err := o.Validate()
+			if tt.want == nil && err != nil {
+				t.Fatalf("Validate() = %v, want nil", err)
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("Validate() = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	tests := []struct {
+		name, url, addr, host, path string
+	}{
+		{"happy explicit port", "http://127.0.0.1:8080/", "127.0.0.1:8080", "127.0.0.1:8080", "/"},
+		{"happy default port and no path", "http://127.0.0.1", "127.0.0.1:80", "127.0.0.1", "/"},
+		{"happy localhost", "http://localhost:81/x?y=1", "127.0.0.1:81", "localhost:81", "/x?y=1"},
+		{"happy other loopback", "http://127.0.0.5:9/a/b", "127.0.0.5:9", "127.0.0.5:9", "/a/b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseTarget(tt.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.addr.String() != tt.addr || got.host != tt.host || got.path != tt.path {
+				t.Fatalf("parseTarget(%q) = %v %q %q, want %s %q %q", tt.url, got.addr, got.host, got.path, tt.addr, tt.host, tt.path)
+			}
+		})
+	}
+}

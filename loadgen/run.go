@@ -1,0 +1,71 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+)
+
+// Run runs the load described by o and returns what it measured. It
+// returns an error only when the run cannot start (bad options, no event
+// loop); failures of the server under test are data in the Result:
+// errors by kind, and Complete false with a Message when the run had to
+// stop early. Cancelling ctx stops the run early the same way.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	tgt, _ := parseTarget(o.URL) // Validate checked it
+	limit, err := RaiseFileLimit()
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	conns, idle, capMsg, err := fitFileLimit(o.Connections, o.Idle, limit)
+	if err != nil {
+		return nil, err
+	}
+	loops := o.Loops
+	if loops == 0 {
+		loops = CPUs()
+	}
+	if conns > 0 {
+		// In open loop every loop sends its share of the schedule, so each
+		// needs a connection; in closed loop an empty loop is just waste.
+		loops = min(loops, conns)
+	}
+	p := &plan{
+		tgt:         tgt,
+		loops:       loops,
+		sources:     planSources(o.Sources, conns+idle, ephemeralPorts(), tgt.addr.Addr()),
+		conns:       conns,
+		idle:        idle,
+		pipeline:    o.pipeline(),
+		openLoop:    o.OpenLoop(),
+		pacer:       o.Pacer,
+		think:       int64(o.Think),
+		timeout:     int64(o.timeout()),
+		connectRate: o.connectRate(),
+	}
+	if p.openLoop && p.pacer == nil {
+		p.pacer = ConstantPacer{Rate: o.Rate}
+	}
+	res := &Result{
+		URL:           o.URL,
+		OpenLoop:      p.openLoop,
+		Rate:          o.Rate,
+		Connections:   conns,
+		Pipeline:      p.pipeline,
+		IdleRequested: o.Idle,
+		WarmupS:       o.Warmup.Seconds(),
+		Loops:         loops,
+		Sources:       p.sources,
+		FileLimit:     limit,
+		Complete:      true,
+		Message:       capMsg,
+	}
+	c := &coordinator{p: p, o: &o, res: res}
+	if err := c.start(); err != nil {
+		return nil, err
+	}
+	c.run(ctx)
+	return res, nil
+}

@@ -1,0 +1,274 @@
+package loadgen
+
+import (
+	"sync/atomic"
+	"time"
+
+	"c10k/internal/eventloop"
+	"c10k/models/wire"
+)
+
+// connectBackoff is how long a connection waits before retrying after a
+// failed connect: enough to keep a refusing server from turning the
+// generator into a connect(2) spinner, short enough to notice it is back.
+const connectBackoff = 10 * time.Millisecond
+
+// plan is the run's configuration as every worker sees it; fixed before
+// the loops start.
+type plan struct {
+	tgt         target
+	base        time.Time // every worker's clock counts ns from here
+	loops       int
+	sources     int
+	conns, idle int // after the file-limit cap
+	pipeline    int
+	openLoop    bool
+	pacer       Pacer
+	think       int64 // ns
+	timeout     int64 // ns
+	connectRate float64
+}
+
+// worker drives a share of the connections from one event loop. Everything
+// in it belongs to its loop's goroutine except the atomics the coordinator
+// reads and the mailbox.
+type worker struct {
+	id   int
+	p    *plan
+	loop *eventloop.Loop
+	mb   *mailbox
+	rec  *recorder
+	dial *dialer
+	reqs []byte // pipeline copies of the request, built once
+	rlen int
+
+	active []*conn
+	idle   []*idleConn
+
+	phase     phase
+	loading   bool // the load phase has started
+	stopping  bool // no new requests or connections
+	draining  bool // open loop: schedule over, waiting for answers
+	shutdown  bool // the loop is being torn down: OnClose is noise
+	signalled bool // done signal sent for the current phase
+	done      chan<- int
+	connTried int // active connections whose first connect has resolved
+	sweepFn   func()
+	sweeping  bool
+
+	// Open loop: this loop's share of the schedule.
+	sched    stride
+	start    int64 // ns: the schedule's time zero
+	next     uint64
+	total    uint64
+	pending  ring[int64] // intended times due but not yet sent
+	ready    ring[*conn] // connections with a free pipeline slot
+	inflight int         // sent and unanswered, over all connections
+	ticker   *ticker     // nil in closed loop
+	tickFn   func()
+	endFn    func()
+	drainFn  func()
+
+	// Idle pool.
+	idleSched    stride
+	idleStart    int64
+	idleStarted  int
+	idleResolved int
+	idleOpened   int
+	idleAlive    int
+	idleErrs     [numKinds]int64
+	idleTickFn   func()
+
+	// Read by the coordinator to tell a dead server from a slow one.
+	established  atomic.Int64 // active connections currently open
+	progress     atomic.Int64 // ns of the last connect or response
+	lastProgress int64        // loop-local copy, to store the atomic rarely
+	lastErr      atomic.Value // string: the last connect error
+}
+
+func newWorker(id int, p *plan, loop *eventloop.Loop, mb *mailbox, conns, idle int) *worker {
+	req := wire.AppendRequest(nil, p.tgt.host, p.tgt.path)
+	w := &worker{
+		id:      id,
+		p:       p,
+		loop:    loop,
+		mb:      mb,
+		dial:    newDialer(p.tgt.addr, p.sources, id),
+		rlen:    len(req),
+		pending: newRing[int64](64),
+		ready:   newRing[*conn](max(conns, 1)),
+	}
+	for range p.pipeline {
+		w.reqs = append(w.reqs, req...)
+	}
+	w.sweepFn = w.sweep
+	w.tickFn = w.onTick
+	w.endFn = w.onEnd
+	w.drainFn = w.onDrainDeadline
+	w.idleTickFn = w.onIdleTick
+	w.active = make([]*conn, conns)
+	for i := range w.active {
+		w.active[i] = newConn(w)
+	}
+	w.idle = make([]*idleConn, idle)
+	for i := range w.idle {
+		w.idle[i] = newIdleConn(w)
+	}
+	return w
+}
+
+// clock reads the time in ns since the run's base. It is read at every
+// send and every read, not taken from the loop's per-iteration cache: a
+// busy iteration handles hundreds of connections, and the cached time
+// would be off by the whole iteration for the last of them.
+func (w *worker) clock() int64 { return int64(time.Since(w.p.base)) }
+
+// at arms f to run when the clock reaches t. The delay is counted from
+// the loop's cached time, which the loop's deadline is based on, so the
+// timer never fires before t on the worker's own clock.
+func (w *worker) at(t int64, f func()) eventloop.TimerID {
+	now := int64(w.loop.Now().Sub(w.p.base))
+	return w.loop.AfterFunc(time.Duration(t-now), f)
+}
+
+func (w *worker) madeProgress(now int64) {
+	if now-w.lastProgress > int64(10*time.Millisecond) {
+		w.lastProgress = now
+		w.progress.Store(now)
+	}
+}
+
+// phase is where a worker is in the run; the coordinator moves all
+// workers through them together, waiting for every done signal.
+type phase uint8
+
+const (
+	phaseSetup   phase = iota
+	phaseIdle          // opening the idle pool
+	phaseConnect       // opening the active connections
+	phaseLoad          // the load, warm-up and window
+)
+
+// begin enters a phase whose end is signalled on done.
+func (w *worker) begin(p phase, done chan<- int) {
+	w.phase, w.done, w.signalled = p, done, false
+	w.armSweep()
+}
+
+// signalDone tells the coordinator this worker is through its phase.
+func (w *worker) signalDone() {
+	if !w.signalled && w.done != nil {
+		w.signalled = true
+		w.done <- w.id
+	}
+}
+
+// startConnect opens the active connections before the clock starts, so
+// the first requests are not charged for the handshake and the open-loop
+// schedule does not begin with a queue. Each connection gets one try
+// here; those that fail are retried, and counted, once the load starts.
+func (w *worker) startConnect(done chan<- int) {
+	w.begin(phaseConnect, done)
+	for _, c := range w.active {
+		c.connect()
+	}
+	w.checkConnected()
+}
+
+func (w *worker) checkConnected() {
+	if w.phase == phaseConnect && w.connTried == len(w.active) {
+		w.signalDone()
+	}
+}
+
+// startLoad begins the load phase: the window is [from, to), the
+// schedule (open loop) counts from start.
+func (w *worker) startLoad(start, from, to int64, done chan<- int) {
+	w.begin(phaseLoad, done)
+	w.rec = newRecorder(from, to, w.p.openLoop)
+	w.loading = true
+	w.start = start
+	w.lastProgress = start
+	if w.p.openLoop {
+		w.sched = stride{p: w.p.pacer, step: uint64(w.p.loops), phase: uint64(w.id)}
+		w.total = w.sched.count(time.Duration(to - start))
+	}
+	w.at(to, w.endFn)
+	now := w.clock()
+	for _, c := range w.active {
+		switch c.state {
+		case stateDown:
+			c.connect()
+		case stateUp:
+			c.start(now)
+		}
+	}
+	if w.p.openLoop {
+		w.onTick()
+	}
+}
+
+// abort stops the load where it is, for a dead server or a cancelled run.
+func (w *worker) abort() {
+	w.stopping = true
+	w.signalDone()
+}
+
+// armSweep starts the periodic timeout check. A sweep over all
+// connections every quarter timeout costs nothing at these counts and
+// keeps the hot path free of per-request timers.
+func (w *worker) armSweep() {
+	if w.sweeping {
+		return
+	}
+	w.sweeping = true
+	w.rearmSweep()
+}
+
+func (w *worker) rearmSweep() {
+	period := min(max(time.Duration(w.p.timeout)/4, 10*time.Millisecond), 250*time.Millisecond)
+	w.loop.AfterFunc(period, w.sweepFn)
+}
+
+func (w *worker) sweep() {
+	if w.shutdown {
+		return
+	}
+	now := w.clock()
+	for _, c := range w.active {
+		c.checkTimeout(now)
+	}
+	for _, c := range w.idle {
+		c.checkTimeout(now)
+	}
+	w.rearmSweep()
+}
+
+// finish counts the idle connections still open and stops the loop. It
+// runs on the loop after the load, posted by the coordinator.
+func (w *worker) finish() {
+	w.stopping = true
+	for _, c := range w.idle {
+		if c.alive() {
+			w.idleAlive++
+		}
+	}
+	w.loop.Stop()
+}
+
+// teardown releases everything once the loop has returned: attached
+// connections are closed by the loop, raw fds still connecting by us.
+func (w *worker) teardown() {
+	w.shutdown = true
+	_ = w.loop.Close()
+	for _, c := range w.active {
+		c.closeConnecting()
+	}
+	for _, c := range w.idle {
+		c.closeConnecting()
+	}
+	w.mb.close()
+	if w.ticker != nil {
+		w.ticker.close()
+	}
+}
