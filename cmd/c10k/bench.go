@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"c10k/harness"
+	"c10k/harness/peers"
+	"c10k/harness/proc"
+	"c10k/harness/results"
+	"c10k/harness/scenario"
+)
+
+func init() {
+	commands["bench"] = command{
+		summary: "run the benchmark scenarios against the models and peers, write a results directory",
+		run:     runBench,
+	}
+}
+
+// benchInterrupted is the exit status after Ctrl-C, as a shell reports it.
+const benchInterrupted = 130
+
+const benchExamples = `
+Examples:
+  # the quick grid (about 10 minutes on 2 cores): every model and installed peer
+  c10k bench -out results/latest
+
+  # the full grid, 3 repeats each, summarised as median and spread
+  c10k bench -full -out results/full
+
+  # CI smoke run: models only, two tiny levels, well under a minute
+  c10k bench -smoke -out /tmp/smoke
+
+  # only the idle scenario, our event loop beside nginx and Apache event
+  c10k bench -scenarios idle -models epoll,nginx,apache-event
+
+  # servers on CPUs 0-1, the load generator on CPUs 2-3
+  c10k bench -server-cpus 0-1 -load-cpus 2-3
+`
+
+func runBench(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("c10k bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		opt    harness.Options
+		full   = fs.Bool("full", false, "run the full grid (larger levels, 10 s per level, 3 repeats)")
+		smoke  = fs.Bool("smoke", false, "run the smoke grid (models only unless -models says otherwise: idle 200 and concurrency 10, 2 s each)")
+		models = fs.String("models", "", "comma-separated `servers`: models ("+strings.Join(harness.Models, ", ")+
+			") and peers ("+strings.Join(peers.Names, ", ")+"); default: every model and every installed peer")
+		scenarios = fs.String("scenarios", "", "comma-separated `scenarios` ("+strings.Join(scenario.Names, ", ")+"); default: all of the grid's")
+	)
+	fs.StringVar(&opt.OutDir, "out", "", "results `directory` to create; default results/run-YYYYMMDD-HHMMSS")
+	fs.IntVar(&opt.Repeats, "repeats", 0, "repeats per level; default 1, or 3 with -full")
+	fs.StringVar(&opt.ServerCPUs, "server-cpus", "0", "CPU `list` servers are pinned to (before exec: every thread inherits it)")
+	fs.StringVar(&opt.LoadCPUs, "load-cpus", "1", "CPU `list` the load generator is pinned to")
+	fs.StringVar(&opt.ScriptsDir, "scripts", "", "`directory` with the peers' configuration templates; default: scripts/ of this checkout")
+	fs.DurationVar(&opt.Period, "sample", 250*time.Millisecond, "sampling `period` of /proc")
+	fs.BoolVar(&opt.DryRun, "plan", false, "print the plan (levels, skips, warnings, estimated time) and exit")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: c10k bench [-scenarios a,b] [-models m1,m2] [-full|-smoke] [-repeats N] [-out DIR]")
+		fmt.Fprintln(stderr, "                  [-server-cpus LIST] [-load-cpus LIST]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Runs each scenario at each level against each server: a fresh server process")
+		fmt.Fprintln(stderr, "per level pinned to -server-cpus, `c10k load` pinned to -load-cpus, the server's")
+		fmt.Fprintln(stderr, "process tree and the machine sampled from /proc. Writes DIR/run.json, one")
+		fmt.Fprintln(stderr, "SCENARIO-SERVER.json and .csv per scenario and server, and hgrm/ latency files")
+		fmt.Fprintln(stderr, "(results/README.md explains them). A server that fails is recorded and the run")
+		fmt.Fprintln(stderr, "goes on. Ctrl-C stops the children, keeps what was measured and marks the run")
+		fmt.Fprintln(stderr, "incomplete. Exit status: 0 complete, 1 error, 2 bad usage, 130 interrupted.")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Flags:")
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, benchExamples)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := checkBenchFlags(fs, *full, *smoke, &opt); err != nil {
+		fmt.Fprintf(stderr, "c10k bench: %v\n", err)
+		return 2
+	}
+	opt.Grid = scenario.Quick
+	switch {
+	case *full:
+		opt.Grid = scenario.Full
+	case *smoke:
+		opt.Grid = scenario.Smoke
+	}
+	opt.Scenarios = *scenarios
+	if *models != "" {
+		for _, m := range strings.Split(*models, ",") {
+			opt.Servers = append(opt.Servers, strings.TrimSpace(m))
+		}
+	} else if *smoke {
+		opt.Servers = harness.Models
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "c10k bench: finding the c10k binary: %v\n", err)
+		return 1
+	}
+	opt.Binary = exe
+	opt.Version = version
+	if opt.ScriptsDir == "" {
+		opt.ScriptsDir = findScripts(exe)
+	}
+	if opt.OutDir == "" {
+		opt.OutDir = filepath.Join("results", "run-"+time.Now().Format("20060102-150405"))
+	}
+	if opt.DryRun {
+		run, err := harness.Run(context.Background(), opt)
+		if err != nil {
+			fmt.Fprintf(stderr, "c10k bench: %v\n", err)
+			return 1
+		}
+		printPlan(stdout, run)
+		return 0
+	}
+	// `make bench` writes to the same directory every time: the previous
+	// run there is replaced, never mixed with the new one.
+	if _, err := os.Stat(filepath.Join(opt.OutDir, results.RunFile)); err == nil {
+		fmt.Fprintf(stderr, "c10k bench: replacing the previous run in %s\n", opt.OutDir)
+		if err := results.Remove(opt.OutDir); err != nil {
+			fmt.Fprintf(stderr, "c10k bench: %v\n", err)
+			return 1
+		}
+	}
+	opt.Progress = stderr
+	if f, ok := stderr.(*os.File); ok {
+		_, terr := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+		opt.Terminal = terr == nil
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	defer proc.StopAll(time.Second)
+	run, err := harness.Run(ctx, opt)
+	if err != nil && !errors.Is(err, harness.ErrInterrupted) {
+		fmt.Fprintf(stderr, "c10k bench: %v\n", err)
+	}
+	fmt.Fprintf(stdout, "%s: %s, %d of %d level runs, %d failures, %d skipped, %.0f s\n",
+		opt.OutDir, run.Status, run.Done, run.Planned, run.Failures, len(run.Skipped), run.WallTimeS)
+	switch {
+	case errors.Is(err, harness.ErrInterrupted):
+		return benchInterrupted
+	case err != nil:
+		return 1
+	}
+	return 0
+}
+
+func checkBenchFlags(fs *flag.FlagSet, full, smoke bool, opt *harness.Options) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if full && smoke {
+		return errors.New("-full and -smoke exclude each other")
+	}
+	if opt.Repeats < 0 {
+		return fmt.Errorf("-repeats %d: must not be negative", opt.Repeats)
+	}
+	if opt.Period < 10*time.Millisecond {
+		return fmt.Errorf("-sample %v: at least 10ms", opt.Period)
+	}
+	var mine unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &mine); err != nil {
+		return fmt.Errorf("reading CPU affinity: %v", err)
+	}
+	for _, f := range []struct{ name, list string }{{"-server-cpus", opt.ServerCPUs}, {"-load-cpus", opt.LoadCPUs}} {
+		set, err := proc.ParseCPUList(f.list)
+		if err != nil {
+			return fmt.Errorf("%s: %v", f.name, err)
+		}
+		for c := 0; c < len(set)*64; c++ {
+			if set.IsSet(c) && !mine.IsSet(c) {
+				return fmt.Errorf("%s %s: CPU %d is not available (allowed: %s)", f.name, f.list, c, proc.FormatCPUList(mine))
+			}
+		}
+	}
+	return nil
+}
+
+// findScripts looks for the peers' templates in scripts/ of the current
+// directory or its parents, then beside the binary (bin/../scripts).
+func findScripts(exe string) string {
+	var dirs []string
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			dirs = append(dirs, filepath.Join(d, "scripts"))
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	dirs = append(dirs, filepath.Join(filepath.Dir(filepath.Dir(exe)), "scripts"))
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, peers.NginxTemplate)); err == nil {
+			return d
+		}
+	}
+	return "scripts"
+}
+
+// printPlan says what a run would do.
+func printPlan(w io.Writer, run results.Run) {
+	for _, sc := range run.Config.Scenarios {
+		fmt.Fprintf(w, "%-12s levels %v, %.1f s + %.1f s warm-up each\n", sc.Name, sc.Levels, sc.DurationS, sc.WarmupS)
+	}
+	fmt.Fprintf(w, "servers: %s\n", strings.Join(run.Config.Servers, ", "))
+	for _, wn := range run.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", wn)
+	}
+	for _, sk := range run.Skipped {
+		fmt.Fprintf(w, "skip: %s %s %d: %s\n", sk.Scenario, sk.Server, sk.Level, sk.Reason)
+	}
+	fmt.Fprintf(w, "%d level runs x %d repeat(s) planned, about %s\n", run.Planned/max(run.Config.Repeats, 1), run.Config.Repeats,
+		(time.Duration(run.EstimateS) * time.Second).Round(time.Second))
+}

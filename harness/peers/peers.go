@@ -1,0 +1,235 @@
+package peers
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"text/template"
+	"time"
+
+	"c10k/harness/results"
+	"c10k/harness/scenario"
+)
+
+// Where Debian and Ubuntu install the peers; the harness uses only these.
+const (
+	NginxBinary   = "/usr/sbin/nginx"
+	ApacheBinary  = "/usr/sbin/apache2"
+	ApacheModules = "/usr/lib/apache2/modules"
+)
+
+// PreforkMax caps Apache prefork's children (ServerLimit and
+// MaxRequestWorkers): at ~230 KiB of PSS and 16 KiB of kernel stack each,
+// 2,000 children cost about half a GiB.
+const PreforkMax = 2000
+
+// Template file names in the scripts directory.
+const (
+	NginxTemplate  = "nginx.conf.tmpl"
+	ApacheTemplate = "apache.conf.tmpl"
+)
+
+// Body is what every peer serves, the same 14 bytes as our models.
+const Body = "Hello, world!\n"
+
+// ErrNotInstalled is returned (wrapped) for a peer whose binary or module
+// is missing.
+var ErrNotInstalled = errors.New("peers: not installed")
+
+// Names lists every peer, in report order.
+var Names = []string{"nginx", "apache-prefork", "apache-worker", "apache-event"}
+
+// Peer is one reference server.
+type Peer struct {
+	Name     string
+	Binary   string
+	MPM      string // Apache only
+	Version  string
+	Template string // path of the configuration template
+}
+
+// IsPeer reports whether name is a peer's name.
+func IsPeer(name string) bool {
+	for _, n := range Names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Lookup returns the named peer if it is installed and its template is in
+// scriptsDir.
+func Lookup(name, scriptsDir string) (Peer, error) {
+	var p Peer
+	switch name {
+	case "nginx":
+		p = Peer{Name: name, Binary: NginxBinary, Template: filepath.Join(scriptsDir, NginxTemplate)}
+	case "apache-prefork", "apache-worker", "apache-event":
+		p = Peer{Name: name, Binary: ApacheBinary, MPM: strings.TrimPrefix(name, "apache-"),
+			Template: filepath.Join(scriptsDir, ApacheTemplate)}
+		mod := filepath.Join(ApacheModules, "mod_mpm_"+p.MPM+".so")
+		if _, err := os.Stat(mod); err != nil {
+			return p, fmt.Errorf("%w: %s: %s missing (scripts/install-peers.sh installs it)", ErrNotInstalled, name, mod)
+		}
+	default:
+		return p, fmt.Errorf("%w: %q is not a peer (want one of %s)", ErrNotInstalled, name, strings.Join(Names, ", "))
+	}
+	if _, err := os.Stat(p.Binary); err != nil {
+		return p, fmt.Errorf("%w: %s: %s missing (scripts/install-peers.sh installs it)", ErrNotInstalled, name, p.Binary)
+	}
+	if _, err := os.Stat(p.Template); err != nil {
+		return p, fmt.Errorf("peers: %s: template: %w", name, err)
+	}
+	p.Version = version(p.Binary)
+	return p, nil
+}
+
+// Detect returns the installed peers and, for each missing one, why.
+func Detect(scriptsDir string) ([]Peer, []string) {
+	var ps []Peer
+	var why []string
+	for _, n := range Names {
+		p, err := Lookup(n, scriptsDir)
+		if err != nil {
+			why = append(why, err.Error())
+			continue
+		}
+		ps = append(ps, p)
+	}
+	return ps, why
+}
+
+// version asks the binary; both print one line with the version (nginx on
+// stderr).
+func version(bin string) string {
+	cmd := exec.Command(bin, "-v")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.WaitDelay = time.Second
+	if err := cmd.Run(); err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	line, _, _ := strings.Cut(out.String(), "\n")
+	line = strings.TrimPrefix(line, "nginx version: ")
+	return strings.TrimPrefix(line, "Server version: ")
+}
+
+// Server is what the planner needs to know about the peer.
+func (p Peer) Server() scenario.Server {
+	s := scenario.Server{Name: p.Name, Kind: results.KindPeer, NoWaitWork: true}
+	switch p.MPM {
+	case "prefork":
+		s.ThreadsPerConn, s.MaxConns, s.SpawnS = 1, PreforkMax, 1.0/32
+	case "worker":
+		s.ThreadsPerConn, s.SpawnS = 1, 1.0/(64*16)
+	case "event":
+		s.SpawnS = 1.0 / (64 * 32)
+	}
+	return s
+}
+
+// Params fill a template.
+type Params struct {
+	Dir        string
+	Port       int
+	Backlog    int
+	NoFile     uint64
+	Modules    string
+	MPM        string
+	User       string
+	Group      string
+	PreforkMax int
+}
+
+// Prepare renders the peer's configuration into dir (created, and made
+// world-readable so Apache's children can serve from it after dropping
+// root) for a server on 127.0.0.1:port, and returns the command line that
+// runs it in the foreground.
+func (p Peer) Prepare(dir string, port, backlog int, nofile uint64) ([]string, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "htdocs"), 0o755); err != nil {
+		return nil, fmt.Errorf("peers: %w", err)
+	}
+	for _, d := range []string{dir, filepath.Join(dir, "htdocs")} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			return nil, fmt.Errorf("peers: %w", err)
+		}
+	}
+	params := Params{Dir: dir, Port: port, Backlog: backlog, NoFile: nofile,
+		Modules: ApacheModules, MPM: p.MPM, PreforkMax: PreforkMax}
+	if os.Geteuid() == 0 && p.MPM != "" {
+		params.User, params.Group = unprivileged()
+		if err := traversable(dir); err != nil {
+			return nil, fmt.Errorf("peers: %s: its children run as %s and must reach %s: %w", p.Name, params.User, dir, err)
+		}
+	}
+	tmpl, err := template.ParseFiles(p.Template)
+	if err != nil {
+		return nil, fmt.Errorf("peers: %s: %w", p.Name, err)
+	}
+	var conf bytes.Buffer
+	if err := tmpl.Execute(&conf, params); err != nil {
+		return nil, fmt.Errorf("peers: %s: rendering %s: %w", p.Name, p.Template, err)
+	}
+	confPath := filepath.Join(dir, p.Name+".conf")
+	if err := os.WriteFile(confPath, conf.Bytes(), 0o644); err != nil {
+		return nil, fmt.Errorf("peers: %w", err)
+	}
+	if p.MPM == "" {
+		return []string{p.Binary, "-c", confPath, "-p", dir, "-e", filepath.Join(dir, "error.log")}, nil
+	}
+	if err := os.WriteFile(filepath.Join(dir, "htdocs", "index.html"), []byte(Body), 0o644); err != nil {
+		return nil, fmt.Errorf("peers: %w", err)
+	}
+	// mod_mime insists on a types file; the one type needed is in the conf.
+	if err := os.WriteFile(filepath.Join(dir, "mime.types"), nil, 0o644); err != nil {
+		return nil, fmt.Errorf("peers: %w", err)
+	}
+	return []string{p.Binary, "-f", confPath, "-d", dir, "-DFOREGROUND"}, nil
+}
+
+// unprivileged picks the user Apache's children run as when started by
+// root (it refuses to serve as root).
+func unprivileged() (string, string) {
+	for _, n := range []string{"www-data", "nobody", "daemon"} {
+		u, err := user.Lookup(n)
+		if err != nil {
+			continue
+		}
+		if g, err := user.LookupGroupId(u.Gid); err == nil {
+			return n, g.Name
+		}
+		return n, "#" + u.Gid
+	}
+	return "#65534", "#65534"
+}
+
+// ErrNotTraversable is returned (wrapped) when a directory above a peer's
+// document root is closed to other users.
+var ErrNotTraversable = errors.New("peers: directory not searchable by other users")
+
+// traversable checks that every directory from / down to dir lets other
+// users through (o+x), as Apache's children need after dropping root.
+func traversable(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("peers: %w", err)
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return fmt.Errorf("peers: %w", err)
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("%w: %s (mode %v)", ErrNotTraversable, d, fi.Mode().Perm())
+		}
+		if filepath.Dir(d) == d {
+			return nil
+		}
+	}
+}

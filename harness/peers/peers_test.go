@@ -1,0 +1,151 @@
+package peers
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"c10k/harness/proc"
+)
+
+// scripts is the repository's scripts directory, where the templates live.
+const scripts = "../../scripts"
+
+func TestLookupSad(t *testing.T) {
+	if _, err := Lookup("lighttpd", scripts); !errors.Is(err, ErrNotInstalled) {
+		t.Errorf("unknown peer: %v", err)
+	}
+	if IsPeer("thread") || !IsPeer("apache-event") {
+		t.Error("IsPeer")
+	}
+}
+
+func TestPrepareRendersEveryTemplate(t *testing.T) {
+	for _, name := range Names {
+		t.Run(name, func(t *testing.T) {
+			p := Peer{Name: name, Binary: "/bin/true", Template: filepath.Join(scripts, NginxTemplate)}
+			if name != "nginx" {
+				p.MPM, p.Template = strings.TrimPrefix(name, "apache-"), filepath.Join(scripts, ApacheTemplate)
+			}
+			dir := filepath.Join(openTempDir(t), "peer")
+			args, err := p.Prepare(dir, 12345, 4096, 20000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conf, err := os.ReadFile(filepath.Join(dir, name+".conf"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"127.0.0.1:12345", dir} {
+				if !strings.Contains(string(conf), want) {
+					t.Errorf("conf lacks %q", want)
+				}
+			}
+			if strings.Contains(string(conf), "<no value>") || strings.Contains(string(conf), "0.0.0.0") {
+				t.Errorf("conf has an unfilled field or a non-loopback address:\n%s", conf)
+			}
+			if args[0] != "/bin/true" || !strings.Contains(strings.Join(args, " "), filepath.Join(dir, name+".conf")) {
+				t.Errorf("args %v", args)
+			}
+			if p.MPM != "" {
+				if !strings.Contains(string(conf), "mod_mpm_"+p.MPM+".so") {
+					t.Errorf("conf does not load the %s MPM", p.MPM)
+				}
+				body, _ := os.ReadFile(filepath.Join(dir, "htdocs", "index.html"))
+				if string(body) != Body {
+					t.Errorf("index.html = %q", body)
+				}
+			}
+			if p.MPM == "prefork" && !strings.Contains(string(conf), "MaxRequestWorkers "+strconv.Itoa(PreforkMax)) {
+				t.Error("prefork is not capped")
+			}
+		})
+	}
+}
+
+// TestInstalledPeersServeTheBody starts every installed peer from its
+// template and fetches the page: the configurations must work for real.
+func TestInstalledPeersServeTheBody(t *testing.T) {
+	ps, missing := Detect(scripts)
+	if len(ps) == 0 {
+		t.Skipf("no peer installed (scripts/install-peers.sh): %v", missing)
+	}
+	for _, p := range ps {
+		t.Run(p.Name, func(t *testing.T) {
+			if p.Version == "" || strings.HasPrefix(p.Version, "unknown") {
+				t.Errorf("version %q", p.Version)
+			}
+			ln, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := ln.Addr().(*net.TCPAddr).Port
+			ln.Close()
+			dir := filepath.Join(openTempDir(t), "peer")
+			args, err := p.Prepare(dir, port, 511, 4096)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tail := proc.NewTail(20)
+			srv, err := proc.Start(proc.Spec{Path: args[0], Args: args[1:], Stdout: tail, Stderr: tail})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Stop(3 * time.Second)
+			url := "http://127.0.0.1:" + strconv.Itoa(port) + "/"
+			var body []byte
+			for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				resp, err := http.Get(url)
+				if err == nil {
+					body, err = io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if err == nil {
+						break
+					}
+				}
+				if time.Now().After(deadline) {
+					log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+					t.Fatalf("%s did not serve: %v\n%s\n%s", p.Name, err, tail.Lines(), log)
+				}
+			}
+			if string(body) != Body {
+				t.Errorf("body %q, want %q", body, Body)
+			}
+			if st, err := srv.Stop(3 * time.Second); err != nil || st == nil {
+				t.Errorf("stop: %v", err)
+			}
+		})
+	}
+}
+
+// openTempDir is a t.TempDir that Apache's unprivileged children can
+// reach: the testing package makes its directories 0700.
+func openTempDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for d := dir; d != os.TempDir() && d != filepath.Dir(d); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestPrepareSadClosedParent(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root drops Apache's children to another user")
+	}
+	closed := t.TempDir()
+	os.Chmod(closed, 0o700)
+	p := Peer{Name: "apache-event", MPM: "event", Template: filepath.Join(scripts, ApacheTemplate)}
+	if _, err := p.Prepare(filepath.Join(closed, "peer"), 1, 1, 1); !errors.Is(err, ErrNotTraversable) {
+		t.Errorf("err = %v, want ErrNotTraversable", err)
+	}
+}

@@ -1,0 +1,85 @@
+package plot
+
+import (
+	"strings"
+
+	"c10k/harness/results"
+)
+
+// Axis labels shared by the concurrency figures.
+var (
+	concAxis = axisSpec{Label: "concurrent connections C (closed loop)", Format: FormatCount, Scale: scaleLog}
+	rpsAxis  = axisSpec{Label: "throughput (requests/s)", Format: FormatCount, Scale: scaleLinear}
+)
+
+// closedLoopNote says what closed-loop numbers are, so nobody reads them
+// as what users would see.
+const closedLoopNote = "Closed loop: each connection sends its next request when the previous answer arrives."
+
+// Throughput draws figure 5: requests per second against concurrency,
+// from the concurrency scenario.
+func Throughput(conc []results.Scenario) (*Figure, error) {
+	ss := seriesAll(conc, fromSummary(func(s results.Summary) results.Stat { return s.RPS }))
+	return lineFigure("05-throughput", "Throughput vs concurrent connections", ss,
+		panelSpec{X: concAxis, Y: rpsAxis, Unit: "C"},
+		closedLoopNote)
+}
+
+// Latency draws figure 6: p50, p99 and p99.9 latency against
+// concurrency, one panel each on one shared log scale.
+func Latency(conc []results.Scenario) (*Figure, error) {
+	spec := func(title string) panelSpec {
+		return panelSpec{
+			Title: title,
+			X:     axisSpec{Label: "concurrency C", Format: FormatCount, Scale: scaleLog},
+			Y:     axisSpec{Label: "latency", Format: FormatMicros, Scale: scaleLog},
+			Unit:  "C",
+		}
+	}
+	return panelsFigure("06-latency", "Latency percentiles vs concurrent connections (closed loop)", conc, []panelDef{
+		{fromSummary(func(s results.Summary) results.Stat { return s.P50US }), spec("p50 (median)")},
+		{fromSummary(func(s results.Summary) results.Stat { return s.P99US }), spec("p99")},
+		{fromSummary(func(s results.Summary) results.Stat { return s.P999US }), spec("p99.9")},
+	}, "Closed-loop latency is the wait of a connection that sends again only after its answer; open-loop latency is figure 7.")
+}
+
+// CtxSwitches draws figure 11: context switches of the server per request
+// served, against concurrency.
+func CtxSwitches(conc []results.Scenario) (*Figure, error) {
+	ss := seriesAll(conc, fromSummary(func(s results.Summary) results.Stat { return s.CtxSwitchesPerReq }))
+	notes := []string{"Voluntary + involuntary switches of the server's processes over the measured window, divided by requests served."}
+	if partial := leaderOnly(conc); len(partial) > 0 {
+		notes = append(notes, "Main thread only (the rest of the threads were not read): "+strings.Join(partial, ", ")+".")
+	}
+	return lineFigure("11-ctx-switches", "Context switches per request vs concurrent connections", ss,
+		panelSpec{
+			X:    concAxis,
+			Y:    axisSpec{Label: "context switches per request", Format: FormatCount},
+			Unit: "C",
+		}, notes...)
+}
+
+// leaderOnly lists the servers whose context switches were read from the
+// thread-group leader only (procfs reads the full count only on request),
+// which undercounts a server with many threads.
+func leaderOnly(scs []results.Scenario) []string {
+	var out []string
+	for _, sc := range sortScenarios(scs) {
+		for _, l := range sc.Levels {
+			if partialCtxt(l) {
+				out = append(out, sc.Server)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func partialCtxt(l results.Level) bool {
+	for _, m := range l.Repeats {
+		if m.Point.Threads > 1 && !m.Point.CtxtAllThreads {
+			return true
+		}
+	}
+	return false
+}

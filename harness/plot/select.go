@@ -1,0 +1,144 @@
+package plot
+
+import (
+	"slices"
+
+	"c10k/harness/results"
+)
+
+// IdleTarget is the idle-connection count the per-connection figures are
+// quoted at when every server reached it: the C10K number.
+const IdleTarget = 10000
+
+// ConcurrencyTarget is the concurrency latency figures are quoted at when
+// every server reached it.
+const ConcurrencyTarget = 1000
+
+// Has reports whether a level carries the value a figure or table needs.
+type Has func(results.Level) bool
+
+// HasPerConn is true for a level with per-connection figures.
+func HasPerConn(l results.Level) bool { return l.Level > 0 && l.Summary.PerConn.Conns > 0 }
+
+// HasRPS is true for a level with a measured throughput.
+func HasRPS(l results.Level) bool { return l.Summary.RPS.Median > 0 }
+
+// HasLatency is true for a level with a measured p99.
+func HasLatency(l results.Level) bool { return l.Summary.P99US.Median > 0 }
+
+// HasHgrm is true for a level with at least one .hgrm file.
+func HasHgrm(l results.Level) bool {
+	for _, m := range l.Repeats {
+		if m.HgrmFile != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// CommonLevel picks the level to compare servers at: target if every
+// scenario has it; otherwise the largest level every scenario has, not
+// above target when one is; otherwise, when the servers share no level,
+// the largest level any has (not above target when possible). target <= 0
+// means "the largest". It returns 0 when no scenario has a level with the
+// value.
+func CommonLevel(scs []results.Scenario, target int, has Has) int {
+	var common []int
+	for i, sc := range scs {
+		var lv []int
+		for _, l := range sc.Levels {
+			if has(l) {
+				lv = append(lv, l.Level)
+			}
+		}
+		if i == 0 {
+			common = lv
+			continue
+		}
+		common = slices.DeleteFunc(common, func(v int) bool { return !slices.Contains(lv, v) })
+	}
+	if len(common) > 0 {
+		if target > 0 && slices.Contains(common, target) {
+			return target
+		}
+		return largest(common, target)
+	}
+	var all []int
+	for _, sc := range scs {
+		for _, l := range sc.Levels {
+			if has(l) {
+				all = append(all, l.Level)
+			}
+		}
+	}
+	return largest(all, target)
+}
+
+// largest returns the largest value not above target (target <= 0: no
+// bound), or the largest value when none is below target, or 0.
+func largest(vs []int, target int) int {
+	best, top := 0, 0
+	found := false
+	for _, v := range vs {
+		top = max(top, v)
+		if target <= 0 || v <= target {
+			if !found || v > best {
+				best, found = v, true
+			}
+		}
+	}
+	if found {
+		return best
+	}
+	return top
+}
+
+// PerConnLevel picks the idle level per-connection costs are quoted at:
+// IdleTarget when at least half of the servers reached it with
+// per-connection figures (the others are quoted at their own largest
+// level, and say so), otherwise the largest level they all reached.
+func PerConnLevel(idle []results.Scenario) int {
+	reached := 0
+	for _, sc := range idle {
+		for _, l := range sc.Levels {
+			if l.Level == IdleTarget && HasPerConn(l) {
+				reached++
+				break
+			}
+		}
+	}
+	if len(idle) > 0 && 2*reached >= len(idle) {
+		return IdleTarget
+	}
+	return CommonLevel(idle, IdleTarget, HasPerConn)
+}
+
+// LevelNear returns a scenario's level at level if it has the value
+// there, else its largest level below that has it. ok is false when the
+// scenario has no such level.
+func LevelNear(sc results.Scenario, level int, has Has) (results.Level, bool) {
+	var best results.Level
+	found := false
+	for _, l := range sc.Levels {
+		if !has(l) || l.Level > level {
+			continue
+		}
+		if !found || l.Level > best.Level {
+			best, found = l, true
+		}
+	}
+	return best, found
+}
+
+// MaxLevel returns the level with the highest value of f among the levels
+// that have it, for "peak throughput" figures.
+func MaxLevel(sc results.Scenario, has Has, f func(results.Level) float64) (results.Level, bool) {
+	var best results.Level
+	found := false
+	for _, l := range sc.Levels {
+		if has(l) && (!found || f(l) > f(best)) {
+			best, found = l, true
+		}
+	}
+	return best, found
+}

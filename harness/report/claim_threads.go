@@ -1,0 +1,117 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"c10k/harness/plot"
+)
+
+// Claim 1. A thread per connection is costly to start and to switch.
+
+// threadCostInput is what claim 1 is judged on.
+type threadCostInput struct {
+	IdleLevel            int
+	HaveMem              bool
+	ThreadMem, EpollMem  float64 // bytes per connection, user + kernel
+	ThreadThreadsPerConn float64
+	CtxLevel             int
+	HaveCtx              bool
+	ThreadCtx, EpollCtx  float64 // context switches per request
+	ThreadRPS, EpollRPS  float64 // at CtxLevel
+	MemTotal             uint64
+}
+
+// judgeThreadCost: threads are "expensive" in memory when a connection
+// costs the thread model costlyRatio times what it costs the event loop,
+// and "expensive to switch" when the thread model switches costlyRatio
+// times as often per request and that costs it throughput (slowerRatio).
+// Both: holds; one: partly; neither: does not hold.
+func judgeThreadCost(in threadCostInput) (Verdict, string) {
+	if !in.HaveMem && !in.HaveCtx {
+		return NotMeasured, "the run has neither the idle nor the concurrency scenario for both the thread model and the event loop."
+	}
+	var found, missed []string
+	if in.HaveMem {
+		r := ratio(in.ThreadMem, in.EpollMem)
+		s := fmt.Sprintf("a connection costs the thread model %s of memory against %s for the event loop (%s)",
+			fmtBytes(in.ThreadMem), fmtBytes(in.EpollMem), fmtTimes(r))
+		if r >= costlyRatio {
+			found = append(found, s)
+		} else {
+			missed = append(missed, s)
+		}
+	}
+	if in.HaveCtx {
+		s := fmt.Sprintf("at C=%s the thread model switches %s times per request against %s, and serves %s against %s",
+			plot.FormatCount(float64(in.CtxLevel)), fmtRatio(in.ThreadCtx), fmtRatio(in.EpollCtx), fmtRate(in.ThreadRPS), fmtRate(in.EpollRPS))
+		if ratio(in.ThreadCtx, in.EpollCtx) >= costlyRatio && in.ThreadRPS <= slowerRatio*in.EpollRPS {
+			found = append(found, s)
+		} else {
+			missed = append(missed, s)
+		}
+	}
+	switch {
+	case len(missed) == 0 && len(found) == 2:
+		return Holds, capitalize(strings.Join(found, "; ")) + "."
+	case len(found) == 0:
+		return DoesNotHold, capitalize(strings.Join(missed, "; ")) + ": not the gap the claim implies."
+	}
+	because := capitalize(strings.Join(found, "; ")) + "."
+	if len(missed) > 0 {
+		because += " But " + strings.Join(missed, "; ") + "."
+	} else {
+		because += " The other half of the claim was not measured."
+	}
+	return Partly, because
+}
+
+func threadCostClaim(v view) Claim {
+	c := Claim{
+		Title: "A thread per connection is costly to start and to switch",
+		Claim: "A server that gives every connection its own OS thread pays for it twice: " +
+			"in memory for each thread, and in time when the kernel switches between thousands of them.",
+	}
+	in := threadCostInput{MemTotal: v.run.Env.MemTotal}
+	in.IdleLevel = v.common("idle", plot.IdleTarget, plot.HasPerConn, plot.ServerThread, plot.ServerEpoll)
+	lt, okT := v.at("idle", plot.ServerThread, in.IdleLevel, plot.HasPerConn)
+	le, okE := v.at("idle", plot.ServerEpoll, in.IdleLevel, plot.HasPerConn)
+	if okT && okE {
+		in.HaveMem = true
+		in.ThreadMem, in.EpollMem = memPerConn(lt.Summary.PerConn), memPerConn(le.Summary.PerConn)
+		in.ThreadThreadsPerConn = lt.Summary.PerConn.Threads
+	}
+	in.CtxLevel = v.common("concurrency", 0, plot.HasRPS, plot.ServerThread, plot.ServerEpoll)
+	ct, okT := v.at("concurrency", plot.ServerThread, in.CtxLevel, plot.HasRPS)
+	ce, okE := v.at("concurrency", plot.ServerEpoll, in.CtxLevel, plot.HasRPS)
+	if okT && okE && ct.Summary.CtxSwitchesPerReq.N > 0 {
+		in.HaveCtx = true
+		in.ThreadCtx, in.EpollCtx = ct.Summary.CtxSwitchesPerReq.Median, ce.Summary.CtxSwitchesPerReq.Median
+		in.ThreadRPS, in.EpollRPS = ct.Summary.RPS.Median, ce.Summary.RPS.Median
+	}
+	c.Verdict, c.Because = judgeThreadCost(in)
+
+	if in.HaveMem {
+		pt, pe := lt.Summary.PerConn, le.Summary.PerConn
+		c.Evidence = append(c.Evidence, fmt.Sprintf(
+			"Per connection at %s: thread model %s of user memory, %s of kernel stack, %s of page tables, threads %s; event loop %s, %s, %s, threads %s.",
+			fmtLevel("idle", in.IdleLevel), fmtBytes(pt.PSSBytes), fmtBytes(pt.KernelStack), fmtBytes(pt.PageTables), fmtRatio(pt.Threads),
+			fmtBytes(pe.PSSBytes), fmtBytes(pe.KernelStack), fmtBytes(pe.PageTables), fmtRatio(pe.Threads)))
+		if in.MemTotal > 0 {
+			total := in.ThreadMem * float64(in.IdleLevel)
+			c.Evidence = append(c.Evidence, fmt.Sprintf(
+				"In absolute terms, %s connections cost the thread model %s, %s of this machine's %s: "+
+					"real, but thousands of threads fit in memory; the limits that bite first are counts (threads-max, pid_max, a runtime's thread cap), see the failures.",
+				plot.FormatCount(float64(in.IdleLevel)), fmtBytes(total), fmtPercent(total/float64(in.MemTotal)), fmtBytes(float64(in.MemTotal))))
+		}
+	}
+	if fs := v.failures("idle", plot.ServerThread); len(fs) > 0 {
+		c.Evidence = append(c.Evidence, "The thread model failed holding idle connections: "+failureList("idle", fs)+".")
+	}
+	if fs := v.failures("concurrency", plot.ServerThread); len(fs) > 0 {
+		c.Evidence = append(c.Evidence, "The thread model failed under load: "+failureList("concurrency", fs)+".")
+	}
+	c.Evidence = append(c.Evidence, "Creating a thread was not timed on its own: each connection's setup includes it, "+
+		"so its cost is inside the throughput and latency figures rather than shown apart.")
+	return c
+}

@@ -1,0 +1,12 @@
+// Package report writes REPORT.md from a results directory: what ran, on
+// what machine, the figures, a table of headline numbers per server, where
+// each server wins and loses, and the claims of the source essay tested
+// one by one against this run's numbers.
+//
+// The report's data model ([Data]) is computed in Go from the results
+// structs; the text around it is a text/template embedded in the binary.
+// Every number in the report comes from the run. Each claim's verdict
+// (holds, partly, does not hold, not measured in this run) is decided by
+// a small function with its thresholds named as constants, so a reader can
+// check why, and tests can pin the logic with made-up inputs.
+package report

@@ -1,0 +1,129 @@
+package report
+
+// Data is everything the report template shows, already formatted: the
+// template only lays it out, so every number is computed (and tested) in
+// Go.
+type Data struct {
+	RunID     string
+	RunDir    string // the results directory, relative to the report
+	Status    string
+	Started   string
+	Finished  string
+	WallTime  string
+	Grid      string // quick, full, smoke
+	Repeats   int
+	Servers   string
+	Error     string // why the run stopped early, if it did
+	Summary   []string
+	Scenarios []ScenarioRow
+	Machine   []KV
+	Setup     []KV
+	Notes     []string // how to read this run (the harness's method notes)
+	Headline  Headline
+	Figures   []FigureRef
+	Stories   []Story
+	Claims    []Claim
+	Failures  []FailureRow
+	Warnings  []string
+	Skipped   []SkipRow
+	Reproduce []string
+	Plotted   bool // at least one figure exists on disk
+	PlotCmd   string
+}
+
+// KV is one row of a two-column table.
+type KV struct{ Key, Value string }
+
+// ScenarioRow is one scenario as it ran.
+type ScenarioRow struct {
+	Name     string
+	What     string // what varies, and what it shows
+	Levels   string
+	Duration string // per level: measured + warm-up
+	Extra    string // wait, work, probe
+	Servers  string
+}
+
+// Headline is the table of headline numbers, one row per server, and the
+// levels its columns are quoted at.
+type Headline struct {
+	Levels string // which level each column is quoted at, one sentence
+	Rows   []HeadlineRow
+	Notes  []string
+}
+
+// HeadlineRow is one server's headline numbers, formatted; "–" where the
+// run did not measure it.
+type HeadlineRow struct {
+	Server         string
+	Kind           string
+	PSSPerConn     string
+	KernelPerConn  string // kernel stacks + page tables
+	SocketPerConn  string // socket slab, both ends
+	ThreadsPerConn string
+	FDsPerConn     string
+	PeakRPS        string
+	P99            string
+	WaitRPS        string
+	CPURPS         string
+	Failures       string
+}
+
+// FigureRef is one figure: where it is, relative to the report, or why
+// it is not there.
+type FigureRef struct {
+	Num     int
+	Name    string
+	Caption string
+	Path    string // relative to the report, slash-separated
+	Present bool
+	Missing string // why not, when not Present
+}
+
+// Story is where one server wins and where it loses, in this run.
+type Story struct {
+	Server string
+	Kind   string
+	Wins   []string
+	Loses  []string
+}
+
+// Verdict is what the data says about a claim.
+type Verdict string
+
+// Verdicts.
+const (
+	Holds       Verdict = "holds"
+	Partly      Verdict = "partly holds"
+	DoesNotHold Verdict = "does not hold"
+	NotMeasured Verdict = "not measured in this run"
+)
+
+// Claim is one claim of the source essay, in our words, with the verdict
+// of this run and the evidence behind it.
+type Claim struct {
+	Num      int
+	Title    string
+	Claim    string // the claim restated in our words
+	Verdict  Verdict
+	Because  string   // one sentence: why this verdict, with numbers
+	Evidence []string // the numbers behind it
+	Figures  []FigureRef
+}
+
+// FailureRow is one recorded failure.
+type FailureRow struct {
+	Scenario string
+	Server   string
+	Level    string
+	Kind     string
+	Reason   string
+}
+
+// SkipRow is one planned level that did not run.
+type SkipRow struct {
+	Scenario string
+	Server   string
+	Level    string
+	Reason   string
+}

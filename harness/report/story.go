@@ -1,0 +1,155 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"c10k/harness/plot"
+	"c10k/harness/results"
+)
+
+// Where a server wins or loses: within nearBest of the best figure is a
+// win; farBehind times worse than the best (or the worst, when the spread
+// is at least that) is a loss.
+const (
+	nearBest  = 0.10
+	farBehind = 3.0
+)
+
+// metric is one figure every server is ranked on.
+type metric struct {
+	name   string
+	higher bool // higher is better
+	format func(float64) string
+	vals   map[string]float64
+}
+
+// buildStories says, per server, on which headline figures it is at or
+// near the best and on which it is far behind, and where it failed.
+func buildStories(v view) []Story {
+	ms := storyMetrics(v)
+	var out []Story
+	for _, s := range v.servers() {
+		st := Story{Server: s.Server, Kind: s.Kind}
+		for _, m := range ms {
+			if len(m.vals) < 2 {
+				continue
+			}
+			val, ok := m.vals[s.Server]
+			if !ok {
+				continue
+			}
+			bestName, best := extreme(m, true)
+			worstName, worst := extreme(m, false)
+			switch {
+			case isNearBest(m, val, best):
+				line := fmt.Sprintf("%s: %s", m.name, m.format(val))
+				if s.Server == bestName {
+					line += fmt.Sprintf(", the best of %d (worst: %s, %s)", len(m.vals), worstName, m.format(worst))
+				} else {
+					line += fmt.Sprintf(", near the best (%s, %s)", bestName, m.format(best))
+				}
+				st.Wins = append(st.Wins, line)
+			case isFarBehind(m, val, best):
+				st.Loses = append(st.Loses, fmt.Sprintf("%s: %s, %s the best (%s, %s)",
+					m.name, m.format(val), behind(m, val, best), bestName, m.format(best)))
+			}
+		}
+		for _, name := range scenarioOrder {
+			for _, f := range v.failures(name, s.Server) {
+				st.Loses = append(st.Loses, fmt.Sprintf("failed in the %s scenario at %s: %s", name, fmtLevel(name, f.Level), oneLine(f.Reason)))
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// storyMetrics are the headline figures servers are ranked on.
+func storyMetrics(v view) []metric {
+	idleLevel := plot.PerConnLevel(v.scs["idle"])
+	concLevel := v.common("concurrency", plot.ConcurrencyTarget, plot.HasLatency)
+	waitLevel := v.common("wait", 0, plot.HasRPS)
+	cpuLevel := v.common("cpu", 0, plot.HasRPS)
+	mem := metric{name: fmt.Sprintf("memory per idle connection at %s (user + kernel)", plot.FormatCount(float64(idleLevel))), format: fmtBytes, vals: map[string]float64{}}
+	peak := metric{name: "peak throughput", higher: true, format: fmtRate, vals: map[string]float64{}}
+	p99 := metric{name: fmt.Sprintf("p99 latency at C=%s", plot.FormatCount(float64(concLevel))), format: fmtLatency, vals: map[string]float64{}}
+	ctx := metric{name: fmt.Sprintf("context switches per request at C=%s", plot.FormatCount(float64(concLevel))), format: fmtRatio, vals: map[string]float64{}}
+	wait := metric{name: fmt.Sprintf("throughput with backend waits at C=%s", plot.FormatCount(float64(waitLevel))), higher: true, format: fmtRate, vals: map[string]float64{}}
+	cpu := metric{name: fmt.Sprintf("throughput with CPU-bound requests at C=%s", plot.FormatCount(float64(cpuLevel))), higher: true, format: fmtRate, vals: map[string]float64{}}
+	for _, s := range v.servers() {
+		if l, ok := v.at("idle", s.Server, idleLevel, plot.HasPerConn); ok {
+			mem.vals[s.Server] = memPerConn(l.Summary.PerConn)
+		}
+		if sc, ok := v.get("concurrency", s.Server); ok {
+			if l, ok := plot.MaxLevel(sc, plot.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); ok {
+				peak.vals[s.Server] = l.Summary.RPS.Median
+			}
+		}
+		if l, ok := v.at("concurrency", s.Server, concLevel, plot.HasLatency); ok {
+			p99.vals[s.Server] = l.Summary.P99US.Median
+			if l.Summary.CtxSwitchesPerReq.N > 0 {
+				ctx.vals[s.Server] = l.Summary.CtxSwitchesPerReq.Median
+			}
+		}
+		if l, ok := v.at("wait", s.Server, waitLevel, plot.HasRPS); ok {
+			wait.vals[s.Server] = l.Summary.RPS.Median
+		}
+		if l, ok := v.at("cpu", s.Server, cpuLevel, plot.HasRPS); ok {
+			cpu.vals[s.Server] = l.Summary.RPS.Median
+		}
+	}
+	return []metric{mem, peak, p99, ctx, wait, cpu}
+}
+
+// extreme returns the best (or worst) server of a metric and its value;
+// ties go to the server first in legend order.
+func extreme(m metric, best bool) (string, float64) {
+	names := make([]string, 0, len(m.vals))
+	for n := range m.vals {
+		names = append(names, n)
+	}
+	slices.SortFunc(names, compareServers)
+	name, val := "", math.NaN()
+	for _, n := range names {
+		x := m.vals[n]
+		better := x > val
+		if !m.higher {
+			better = x < val
+		}
+		if !best {
+			better = !better && x != val
+		}
+		if name == "" || better {
+			name, val = n, x
+		}
+	}
+	return name, val
+}
+
+func isNearBest(m metric, v, best float64) bool {
+	if m.higher {
+		return v >= (1-nearBest)*best
+	}
+	return v <= (1+nearBest)*best
+}
+
+func isFarBehind(m metric, v, best float64) bool {
+	if m.higher {
+		return v*farBehind <= best
+	}
+	return v >= farBehind*best && v > 0
+}
+
+// behind says how far behind the best a value is, to be followed by
+// "the best": "12x" (of a lower-is-better figure), "4.0x below".
+func behind(m metric, v, best float64) string {
+	if m.higher {
+		return fmtTimes(best/v) + " below"
+	}
+	if best <= 0 {
+		return "far above"
+	}
+	return fmtTimes(v / best)
+}

@@ -1,0 +1,316 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"c10k/harness/peers"
+	"c10k/harness/proc"
+	"c10k/harness/procfs"
+	"c10k/harness/results"
+	"c10k/harness/scenario"
+)
+
+// harness is one run in progress.
+type harness struct {
+	ctx   context.Context
+	opt   Options
+	env   procfs.Env
+	start time.Time
+	run   results.Run
+	plan  scenario.Plan
+	out   *store
+	prog  *progress
+
+	loadBinary string // a private copy of opt.Binary for the load generator
+
+	confMu sync.Mutex
+	confs  map[string]bool // peer configurations already copied into the run
+}
+
+// Notes written into every run.json: how to read the figures.
+var runNotes = []string{
+	"per_conn figures are (point - baseline) / server_conns: the growth of the server tree (PSS, RSS, threads, fds) and of the machine-wide kernel counters from before the load to the middle of the measured window, divided by the connections the kernel says the server had accepted then",
+	"machine-wide deltas (kernel_stack, page_tables, socket/slab, tcp_mem) include the load generator's side of every socket and anything else that ran on the machine: other_cpu_util and noisy say how busy the rest of the machine was",
+	"context switches are summed over every thread only while the server has at most 2,000 threads on every sample; above that, once a second (ctxt_all_threads in each sample says which)",
+	"each level runs against a fresh server process; Go servers run with GOMAXPROCS unset, so the Go runtime sizes it from the CPU affinity (1 when pinned to one CPU)",
+	"the load generator runs from a private copy of the c10k binary: sharing the server's executable pages would lower the server's PSS the moment it starts, and bias every per-connection PSS figure",
+}
+
+// Run runs the plan described by opt and writes the run directory. It
+// returns ErrInterrupted (wrapped) when ctx is cancelled; the directory is
+// then complete as far as it goes and marked incomplete.
+func Run(ctx context.Context, opt Options) (results.Run, error) {
+	h := &harness{ctx: ctx, opt: opt, start: time.Now(), confs: map[string]bool{}}
+	if err := h.prepare(); err != nil {
+		return h.run, err
+	}
+	if opt.DryRun {
+		return h.run, nil
+	}
+	defer proc.StopAll(time.Second) // the last line of defence; normally a no-op
+	cleanup, err := h.copyLoadBinary()
+	if err != nil {
+		return h.run, h.finish(err)
+	}
+	defer cleanup()
+	err = h.execute()
+	return h.run, err
+}
+
+// prepare reads the machine, resolves the servers, makes the plan and
+// writes the first run.json.
+func (h *harness) prepare() error {
+	if h.opt.Period <= 0 {
+		h.opt.Period = 250 * time.Millisecond
+	}
+	if h.opt.BodyBytes <= 0 {
+		h.opt.BodyBytes = len(peers.Body)
+	}
+	grid := h.opt.Custom
+	if grid == nil {
+		var err error
+		if grid, err = scenario.Grid(h.opt.Grid); err != nil {
+			return err
+		}
+	}
+	grid, err := scenario.Select(grid, h.opt.Scenarios)
+	if err != nil {
+		return err
+	}
+	raiseFileLimit()
+	env, envErr := procfs.ReadEnv()
+	h.env = env
+	h.run = results.Run{
+		ID:        filepath.Base(h.opt.OutDir),
+		Started:   h.start,
+		Status:    results.StatusRunning,
+		Version:   h.opt.Version,
+		GitCommit: gitCommit(),
+		Env:       env,
+		Notes:     runNotes,
+		Config: results.Config{
+			Full: h.opt.Grid == scenario.Full, Repeats: h.opt.repeats(), Scenarios: grid,
+			ServerCPUs: h.opt.ServerCPUs, LoadCPUs: h.opt.LoadCPUs, BodyBytes: h.opt.BodyBytes,
+			Grid: h.opt.Grid, SampleMS: int(h.opt.Period / time.Millisecond), Binary: h.opt.Binary,
+		},
+	}
+	if envErr != nil {
+		h.run.Warnings = append(h.run.Warnings, "environment partly unread: "+envErr.Error())
+	}
+	servers, warnings, err := h.resolveServers()
+	if err != nil {
+		return err
+	}
+	h.run.Warnings = append(h.run.Warnings, warnings...)
+	h.run.Config.Servers = names(servers)
+	h.run.Peers = map[string]string{}
+	for _, s := range servers {
+		if s.peer != nil {
+			h.run.Peers[s.Name] = s.version
+		}
+	}
+	specs := make([]scenario.Server, len(servers))
+	for i, s := range servers {
+		specs[i] = s.Server
+	}
+	h.plan = scenario.MakePlan(grid, specs, h.opt.repeats(), scenario.Limits{
+		NoFile: env.NoFileHard, PidMax: env.PidMax, ThreadsMax: env.ThreadsMax, TasksInUse: tasksInUse(),
+	})
+	h.run.Warnings = append(h.run.Warnings, h.plan.Warnings...)
+	h.run.Skipped = h.plan.Skipped
+	h.run.Planned = len(h.plan.Steps)
+	h.run.EstimateS = h.plan.EstimateS()
+	if h.opt.DryRun {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Join(h.opt.OutDir, results.HgrmDir), 0o755); err != nil {
+		return fmt.Errorf("harness: %w", err)
+	}
+	h.out = newStore(h.opt.OutDir, servers, h.plan)
+	h.prog = newProgress(h.opt.Progress, h.opt.Terminal, h.plan)
+	for _, w := range h.run.Warnings {
+		h.prog.warn(w)
+	}
+	return h.writeRun()
+}
+
+// resolveServers turns the requested names into servers: our models run
+// as they are; a peer runs only if installed (a warning otherwise).
+func (h *harness) resolveServers() ([]server, []string, error) {
+	want := h.opt.Servers
+	explicit := len(want) > 0
+	if !explicit {
+		want = append(slices.Clone(Models), peers.Names...)
+	}
+	var out []server
+	var warnings []string
+	for _, n := range want {
+		switch {
+		case slices.Contains(Models, n):
+			out = append(out, server{Server: modelServer(n), version: h.opt.Version})
+		case peers.IsPeer(n):
+			p, err := peers.Lookup(n, h.opt.ScriptsDir)
+			if err != nil {
+				if explicit || !errors.Is(err, peers.ErrNotInstalled) {
+					warnings = append(warnings, "peer skipped: "+err.Error())
+				} else {
+					warnings = append(warnings, "peer not installed, skipped (scripts/install-peers.sh): "+err.Error())
+				}
+				continue
+			}
+			out = append(out, server{Server: p.Server(), peer: &p, version: p.Version})
+		default:
+			return nil, nil, fmt.Errorf("harness: unknown server %q (models: %s; peers: %s)", n,
+				strings.Join(Models, ", "), strings.Join(peers.Names, ", "))
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil, errors.New("harness: no server to run")
+	}
+	return out, warnings, nil
+}
+
+func names(ss []server) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// execute runs every step, writing files after each.
+func (h *harness) execute() error {
+	var err error
+	for i, st := range h.plan.Steps {
+		if h.ctx.Err() != nil {
+			err = ErrInterrupted
+			break
+		}
+		h.prog.begin(i, st)
+		res := h.runLevel(st)
+		h.out.record(st, res)
+		if res.interrupted {
+			err = ErrInterrupted
+		} else {
+			h.run.Done++
+		}
+		if werr := h.flush(st); werr != nil {
+			return h.finish(werr)
+		}
+		h.prog.end(i, st, res)
+		if err != nil {
+			break
+		}
+	}
+	return h.finish(err)
+}
+
+// flush writes the scenario file of st and run.json.
+func (h *harness) flush(st scenario.Step) error {
+	files, err := h.out.write(st.Scenario.Name, st.Server.Name)
+	if err != nil {
+		return err
+	}
+	h.run.Files = files
+	h.run.Failures = h.out.failures()
+	return h.writeRun()
+}
+
+func (h *harness) finish(err error) error {
+	h.prog.done()
+	h.run.Finished = time.Now()
+	switch {
+	case err == nil:
+		h.run.Status = results.StatusComplete
+	case errors.Is(err, ErrInterrupted):
+		h.run.Status = results.StatusIncomplete
+		h.run.Error = "interrupted: " + context.Cause(h.ctx).Error()
+	default:
+		h.run.Status = results.StatusIncomplete
+		h.run.Error = err.Error()
+	}
+	h.out.markIncomplete()
+	if files, werr := h.out.writeAll(); werr != nil {
+		err = errors.Join(err, werr)
+	} else {
+		h.run.Files = files
+	}
+	h.run.Failures = h.out.failures()
+	if werr := h.writeRun(); werr != nil {
+		err = errors.Join(err, werr)
+	}
+	return err
+}
+
+func (h *harness) writeRun() error {
+	h.run.WallTimeS = time.Since(h.start).Seconds()
+	return results.WriteJSON(filepath.Join(h.opt.OutDir, results.RunFile), h.run)
+}
+
+// keepPeerConf copies a peer's rendered configuration into the run
+// directory once, for the record.
+func (h *harness) keepPeerConf(name, path string) {
+	h.confMu.Lock()
+	defer h.confMu.Unlock()
+	if h.confs[name] {
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	dir := filepath.Join(h.opt.OutDir, "peers")
+	if os.MkdirAll(dir, 0o755) == nil && results.WriteFile(filepath.Join(dir, name+".conf"), b) == nil {
+		h.confs[name] = true
+	}
+}
+
+// copyLoadBinary copies the c10k binary for the load generator. PSS splits
+// a shared page among its sharers: were the load generator the same file
+// as one of our servers, its start would move the server's PSS by a
+// megabyte or so between the baseline and the point. It returns a function
+// that removes the copy.
+func (h *harness) copyLoadBinary() (func(), error) {
+	h.loadBinary = h.opt.Binary
+	dir, err := os.MkdirTemp("", "c10k-load-")
+	if err != nil {
+		return func() {}, fmt.Errorf("harness: %w", err)
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	src, err := os.ReadFile(h.opt.Binary)
+	if err != nil {
+		cleanup()
+		return func() {}, fmt.Errorf("harness: copying the load generator binary: %w", err)
+	}
+	dst := filepath.Join(dir, filepath.Base(h.opt.Binary))
+	if err := os.WriteFile(dst, src, 0o755); err != nil {
+		cleanup()
+		return func() {}, fmt.Errorf("harness: copying the load generator binary: %w", err)
+	}
+	h.loadBinary = dst
+	return cleanup, nil
+}
+
+// raiseFileLimit raises RLIMIT_NOFILE's soft limit to the hard one for the
+// harness and so for every server it starts. Go raises its own soft limit
+// at start-up but gives children the original one back, unless the
+// program sets the limit itself, as here: our Go models raise theirs
+// anyway, nginx raises its own (worker_rlimit_nofile), Apache does not, and
+// it must not lose a 10,000-connection level to a shell's default of 1,024.
+func raiseFileLimit() {
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) != nil || rl.Cur >= rl.Max {
+		return
+	}
+	rl.Cur = rl.Max
+	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl) // best effort: Env records what is in force
+}

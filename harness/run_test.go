@@ -1,0 +1,260 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"c10k/harness/results"
+	"c10k/harness/scenario"
+)
+
+// tinyGrid is a concurrency scenario at the given levels, d seconds each.
+func tinyGrid(d float64, levels ...int) []results.ScenarioConfig {
+	c := scenario.Describe(scenario.Concurrency)
+	c.Levels, c.DurationS, c.WarmupS = levels, d, 0.1
+	return []results.ScenarioConfig{c}
+}
+
+// cpuLists pins servers and load to different CPUs when there are two.
+func cpuLists() (string, string) {
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(0, &set) != nil {
+		return "", ""
+	}
+	var cpus []int
+	for c := 0; c < len(set)*64; c++ {
+		if set.IsSet(c) {
+			cpus = append(cpus, c)
+		}
+	}
+	if len(cpus) < 2 {
+		return strconv.Itoa(cpus[0]), strconv.Itoa(cpus[0])
+	}
+	return strconv.Itoa(cpus[0]), strconv.Itoa(cpus[1])
+}
+
+func testOptions(out string, grid []results.ScenarioConfig) Options {
+	srv, load := cpuLists()
+	return Options{Binary: os.Args[0], OutDir: out, Grid: "test", Custom: grid, Servers: []string{"thread"},
+		ServerCPUs: srv, LoadCPUs: load, Version: "test", Period: 100 * time.Millisecond}
+}
+
+// alive reports whether pid runs (a zombie has finished).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// checkRunDir decodes every file of a run directory and finds no
+// temporary file left behind.
+func checkRunDir(t *testing.T, dir string) (results.Run, []results.Scenario) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.Contains(d.Name(), ".tmp") {
+			t.Errorf("temporary file left: %s", path)
+		}
+		if strings.HasSuffix(path, ".json") {
+			var v any
+			b, _ := os.ReadFile(path)
+			if json.Unmarshal(b, &v) != nil {
+				t.Errorf("%s does not decode", path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, scs, err := results.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run, scs
+}
+
+func TestRunRecordsACrashAndGoesOn(t *testing.T) {
+	pidDir := t.TempDir()
+	t.Setenv(fakeDirEnv, pidDir)
+	t.Setenv(crashEnv, "50")
+	out := filepath.Join(t.TempDir(), "run")
+	opt := testOptions(out, tinyGrid(0.5, 10, 100, 20))
+	opt.Servers = []string{"thread", "goroutine"}
+	run, err := Run(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != results.StatusComplete || run.Done != 6 || run.Failures != 1 {
+		t.Errorf("status %s, done %d of %d, failures %d; want complete, 6, 1", run.Status, run.Done, run.Planned, run.Failures)
+	}
+	got, scs := checkRunDir(t, out)
+	if got.Status != results.StatusComplete || len(scs) != 2 {
+		t.Fatalf("run.json %s with %d scenario files", got.Status, len(scs))
+	}
+	for _, sc := range scs {
+		wantLevels := map[string][]int{"thread": {10, 20}, "goroutine": {10, 100, 20}}[sc.Server]
+		var levels []int
+		for _, lv := range sc.Levels {
+			levels = append(levels, lv.Level)
+			m := lv.Repeats[0]
+			if m.Load.Requests == 0 || m.ServerCPUUtil < 0 || len(m.Samples) < 2 || m.Point.Threads == 0 {
+				t.Errorf("%s level %d: implausible measurement: requests %d, %d samples", sc.Server, lv.Level, m.Load.Requests, len(m.Samples))
+			}
+			if m.ServerConns < lv.Level {
+				t.Errorf("%s level %d: server_conns %d", sc.Server, lv.Level, m.ServerConns)
+			}
+			if _, err := os.Stat(filepath.Join(out, m.HgrmFile)); m.HgrmFile == "" || err != nil {
+				t.Errorf("%s level %d: hgrm file %q: %v", sc.Server, lv.Level, m.HgrmFile, err)
+			}
+		}
+		if !equalInts(levels, wantLevels) || !sc.Complete {
+			t.Errorf("%s: levels %v complete %v, want %v complete", sc.Server, levels, sc.Complete, wantLevels)
+		}
+		if sc.Server != "thread" {
+			continue
+		}
+		if len(sc.Failures) != 1 {
+			t.Fatalf("thread failures: %+v", sc.Failures)
+		}
+		f := sc.Failures[0]
+		if f.Level != 100 || f.Kind != results.FailureCrash || f.Exit != "exit status 2" ||
+			!strings.Contains(strings.Join(f.Stderr, "\n"), "thread limit") {
+			t.Errorf("failure %+v", f)
+		}
+		csv, err := os.ReadFile(filepath.Join(out, sc.CSVFile))
+		if err != nil || !strings.Contains(string(csv), ",failed,") {
+			t.Errorf("CSV lacks the failure row: %v\n%s", err, csv)
+		}
+	}
+	for _, pid := range fakePIDs(pidDir) {
+		if alive(pid) {
+			t.Errorf("pid %d still running", pid)
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestInterruptLeavesNothingBehind(t *testing.T) {
+	pidDir := t.TempDir()
+	out := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), fakeDirEnv+"="+pidDir, benchEnv+"="+out)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// Interrupt in the middle of the second level: its load generator runs.
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for countPrefix(pidDir, "load-") < 2 {
+		select {
+		case err := <-exited:
+			t.Fatalf("the fake bench exited early (%v); stderr:\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the fake bench never reached its second level; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Errorf("exit: %v, want status 130; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("harness did not exit 30 s after SIGINT")
+	}
+	for _, pid := range fakePIDs(pidDir) {
+		if alive(pid) {
+			t.Errorf("pid %d left running after the harness exited", pid)
+		}
+	}
+	run, scs := checkRunDir(t, out)
+	if run.Status != results.StatusIncomplete || !strings.Contains(run.Error, "interrupted") {
+		t.Errorf("run.json status %q error %q, want incomplete and interrupted", run.Status, run.Error)
+	}
+	if len(scs) != 1 || scs[0].Complete || len(scs[0].Levels) < 1 {
+		t.Fatalf("scenario files: %+v", scs)
+	}
+	if run.Done < 1 || run.Done >= run.Planned {
+		t.Errorf("done %d of %d", run.Done, run.Planned)
+	}
+}
+
+func countPrefix(dir, prefix string) int {
+	ents, _ := os.ReadDir(dir)
+	n := 0
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestRunStopsALevelOverItsBudget(t *testing.T) {
+	pidDir := t.TempDir()
+	t.Setenv(fakeDirEnv, pidDir)
+	t.Setenv(hangEnv, "1")
+	out := filepath.Join(t.TempDir(), "run")
+	opt := testOptions(out, tinyGrid(0.2, 5))
+	opt.LevelBudget = 1500 * time.Millisecond
+	start := time.Now()
+	run, err := Run(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %v", d)
+	}
+	_, scs := checkRunDir(t, out)
+	if run.Status != results.StatusComplete || len(scs) != 1 || len(scs[0].Failures) != 1 {
+		t.Fatalf("status %s, files %d", run.Status, len(scs))
+	}
+	if f := scs[0].Failures[0]; f.Kind != results.FailureBudget || f.ElapsedS < 1.4 || !strings.Contains(f.Reason, "1.5 s") {
+		t.Errorf("failure %+v", f)
+	}
+	for _, pid := range fakePIDs(pidDir) {
+		if alive(pid) {
+			t.Errorf("pid %d still running", pid)
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"c10k/harness/results"
+)
+
+// Scenario names.
+const (
+	Idle        = "idle"
+	Concurrency = "concurrency"
+	Rate        = "rate"
+	Wait        = "wait"
+	CPU         = "cpu"
+)
+
+// Names lists every scenario in the order a run goes through them.
+var Names = []string{Idle, Concurrency, Rate, Wait, CPU}
+
+// Grid names.
+const (
+	Smoke = "smoke" // CI: idle 200 and concurrency 10, 2 s each: well under a minute for the models
+	Quick = "quick" // the default: about 10 minutes on 2 cores
+	Full  = "full"  // the larger grid, with repeats
+)
+
+// ErrUnknown is returned (wrapped) for an unknown scenario or grid name.
+var ErrUnknown = errors.New("scenario: unknown name")
+
+// Probe of the idle scenario: a small open-loop load on a few connections,
+// so latency under N idle connections is measured too.
+const (
+	probeConns = 4
+	probeRate  = 500
+	// connectRate opens the idle pool fast enough for 15,000 in 7.5 s and
+	// slowly enough not to overflow somaxconn-sized accept queues.
+	connectRate = 2000
+	// rateConns carry the rate scenario's offered load: enough that, at
+	// 100 us per answer, one connection per 1,000 req/s is free.
+	rateConns = 100
+	waitMS    = 10
+	workUS    = 100
+)
+
+// Grid returns the scenario configurations of a grid, in run order.
+func Grid(name string) ([]results.ScenarioConfig, error) {
+	var (
+		d, w  float64
+		lv    map[string][]int
+		order = Names
+	)
+	switch name {
+	case Smoke:
+		d, w = 1.5, 0.5
+		lv = map[string][]int{Idle: {200}, Concurrency: {10}}
+		order = []string{Idle, Concurrency}
+	case Quick:
+		d, w = 2, 0.5
+		lv = map[string][]int{
+			Idle:        {0, 1000, 5000, 10000},
+			Concurrency: {1, 10, 100, 1000},
+			Rate:        {5000, 20000, 50000, 100000},
+			Wait:        {10, 100, 1000},
+			CPU:         {1, 10, 100},
+		}
+	case Full:
+		d, w = 10, 2
+		lv = map[string][]int{
+			Idle:        {0, 100, 1000, 2500, 5000, 10000, 15000},
+			Concurrency: {1, 10, 100, 1000, 5000, 10000},
+			Rate:        {2000, 5000, 10000, 20000, 40000, 60000, 80000, 100000, 120000},
+			Wait:        {10, 100, 1000, 5000},
+			CPU:         {1, 10, 100, 1000},
+		}
+	default:
+		return nil, fmt.Errorf("%w: grid %q (want %s, %s or %s)", ErrUnknown, name, Smoke, Quick, Full)
+	}
+	out := make([]results.ScenarioConfig, 0, len(order))
+	for _, n := range order {
+		c := Describe(n)
+		c.Levels = slices.Clone(lv[n])
+		c.DurationS, c.WarmupS = d, w
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Describe returns a scenario's fixed settings, without levels or times.
+func Describe(name string) results.ScenarioConfig {
+	switch name {
+	case Idle:
+		return results.ScenarioConfig{Name: Idle, LevelName: "idle connections",
+			Description: "N idle keep-alive connections held beside a small open-loop probe: memory, threads and fds per connection",
+			ProbeConc:   probeConns, ProbeRate: probeRate, OpenLoop: true, ConnectRate: connectRate}
+	case Concurrency:
+		return results.ScenarioConfig{Name: Concurrency, LevelName: "concurrency",
+			Description: "closed loop at C connections: throughput and latency as concurrency grows"}
+	case Rate:
+		return results.ScenarioConfig{Name: Rate, LevelName: "offered rate (req/s)",
+			Description: "open loop at a constant offered rate up to saturation: latency without coordinated omission",
+			OpenLoop:    true, Connections: rateConns}
+	case Wait:
+		return results.ScenarioConfig{Name: Wait, LevelName: "concurrency",
+			Description: "closed loop, each request waits 10 ms on simulated backend I/O: blocked threads versus a loop that never blocks",
+			WaitMS:      waitMS}
+	case CPU:
+		return results.ScenarioConfig{Name: CPU, LevelName: "concurrency",
+			Description: "closed loop, each request burns 100 us of CPU: the single loop's one-core ceiling",
+			WorkUS:      workUS}
+	}
+	return results.ScenarioConfig{Name: name}
+}
+
+// Select keeps the scenarios named in list (comma-separated; "" or "all":
+// every one), in grid order.
+func Select(grid []results.ScenarioConfig, list string) ([]results.ScenarioConfig, error) {
+	if list == "" || list == "all" {
+		return grid, nil
+	}
+	want := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSpace(n)
+		if !slices.Contains(Names, n) {
+			return nil, fmt.Errorf("%w: scenario %q (want some of %s)", ErrUnknown, n, strings.Join(Names, ","))
+		}
+		want[n] = true
+	}
+	var out []results.ScenarioConfig
+	for _, c := range grid {
+		if want[c.Name] {
+			out = append(out, c)
+			delete(want, c.Name)
+		}
+	}
+	for n := range want {
+		// A scenario this grid does not have (smoke has two): run it with
+		// the quick grid's levels and this grid's times.
+		q, _ := Grid(Quick)
+		for _, c := range q {
+			if c.Name == n {
+				if len(grid) > 0 {
+					c.DurationS, c.WarmupS = grid[0].DurationS, grid[0].WarmupS
+				}
+				out = append(out, c)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b results.ScenarioConfig) int {
+		return slices.Index(Names, a.Name) - slices.Index(Names, b.Name)
+	})
+	return out, nil
+}

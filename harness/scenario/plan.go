@@ -1,0 +1,189 @@
+package scenario
+
+import (
+	"fmt"
+
+	"c10k/harness/results"
+)
+
+// Server is what the planner needs to know about a server under test.
+type Server struct {
+	Name string
+	Kind string // results.KindModel or results.KindPeer
+	// ThreadsPerConn is the threads (or processes) the server adds per
+	// connection it holds: 1 for thread-per-connection and prefork, 0 for
+	// event loops. Levels that would push the machine's thread count near
+	// pid_max or threads-max are skipped, because that would starve every
+	// other process on the box, not just the server.
+	ThreadsPerConn float64
+	// MaxConns is a cap the server's configuration puts on connections
+	// held (Apache prefork's MaxRequestWorkers); 0: none. Idle levels above
+	// it are skipped and one level just under it is measured instead.
+	MaxConns int
+	// NoWaitWork is set for servers that cannot simulate backend waits or
+	// CPU work per request (the peers serve a fixed response).
+	NoWaitWork bool
+	// SpawnS is the extra seconds per connection the server needs to
+	// grow its pool (Apache spawns at most 32 children a second), for the
+	// estimate and the time budget.
+	SpawnS float64
+}
+
+// Limits are the machine's limits that cap the grid.
+type Limits struct {
+	NoFile     uint64 // RLIMIT_NOFILE hard limit each process may raise to
+	PidMax     int
+	ThreadsMax int
+	TasksInUse int // threads running on the machine now
+}
+
+// fdReserve is what a process needs besides its connections.
+const fdReserve = 100
+
+// threadMargin is left free for everything else on the machine.
+const threadMargin = 4000
+
+// capFraction places the extra idle level under a server's own cap.
+const capFraction = 0.95
+
+// Step is one level run: one repeat of one level of one scenario against
+// one server.
+type Step struct {
+	Scenario  results.ScenarioConfig
+	Server    Server
+	Level     int
+	Repeat    int
+	EstimateS float64 // expected wall time, seconds
+	BudgetS   float64 // wall time after which the level is killed and recorded as a failure
+}
+
+// Plan is every step of a run, in order, and what was left out.
+type Plan struct {
+	Steps    []Step
+	Skipped  []results.Skip
+	Warnings []string
+}
+
+// EstimateS is the plan's total expected wall time.
+func (p *Plan) EstimateS() float64 {
+	var s float64
+	for _, st := range p.Steps {
+		s += st.EstimateS
+	}
+	return s
+}
+
+// Conns is how many connections a level holds open: idle plus the probe,
+// the concurrency, or the rate scenario's connections.
+func Conns(sc results.ScenarioConfig, level int) int {
+	switch sc.Name {
+	case Idle:
+		return level + sc.ProbeConc
+	case Rate:
+		return sc.Connections
+	}
+	return level
+}
+
+// MakePlan lays out grid x servers x repeats, skipping what cannot or
+// should not run on this machine and saying why.
+func MakePlan(grid []results.ScenarioConfig, servers []Server, repeats int, lim Limits) Plan {
+	if repeats < 1 {
+		repeats = 1
+	}
+	var p Plan
+	warned := map[string]bool{}
+	warn := func(s string) {
+		if !warned[s] {
+			warned[s] = true
+			p.Warnings = append(p.Warnings, s)
+		}
+	}
+	for _, sc := range grid {
+		for _, srv := range servers {
+			levels := sc.Levels
+			if sc.Name == Idle && srv.MaxConns > 0 {
+				levels = capLevels(sc, srv, levels, &p)
+			}
+			for _, lv := range levels {
+				if reason := skipReason(sc, srv, lv, lim); reason != "" {
+					p.Skipped = append(p.Skipped, results.Skip{Scenario: sc.Name, Server: srv.Name, Level: lv, Reason: reason})
+					if sc.WaitMS == 0 && sc.WorkUS == 0 {
+						warn(fmt.Sprintf("%s: %s level %d skipped: %s", srv.Name, sc.Name, lv, reason))
+					}
+					continue
+				}
+				est := estimate(sc, srv, lv)
+				for r := 0; r < repeats; r++ {
+					p.Steps = append(p.Steps, Step{Scenario: sc, Server: srv, Level: lv, Repeat: r,
+						EstimateS: est, BudgetS: 2*est + 20})
+				}
+			}
+		}
+	}
+	return p
+}
+
+// capLevels replaces the idle levels above a server's own cap by one level
+// just under it, recording the skips.
+func capLevels(sc results.ScenarioConfig, srv Server, levels []int, p *Plan) []int {
+	var out []int
+	capped := false
+	at := int(float64(srv.MaxConns)*capFraction) - sc.ProbeConc
+	for _, lv := range levels {
+		if lv+sc.ProbeConc <= srv.MaxConns {
+			out = append(out, lv)
+			continue
+		}
+		capped = true
+		p.Skipped = append(p.Skipped, results.Skip{Scenario: sc.Name, Server: srv.Name, Level: lv,
+			Reason: fmt.Sprintf("%s holds at most %d connections (its configured cap, so it cannot exhaust memory); measured at %d instead", srv.Name, srv.MaxConns, at)})
+	}
+	if capped && at > 0 && (len(out) == 0 || out[len(out)-1] < at) {
+		out = append(out, at)
+	}
+	return out
+}
+
+func skipReason(sc results.ScenarioConfig, srv Server, level int, lim Limits) string {
+	if srv.NoWaitWork && (sc.WaitMS > 0 || sc.WorkUS > 0) {
+		return fmt.Sprintf("%s serves a fixed response and cannot simulate per-request wait or work", srv.Name)
+	}
+	conns := Conns(sc, level)
+	if lim.NoFile > 0 && uint64(conns+fdReserve) > lim.NoFile {
+		return fmt.Sprintf("needs %d fds in the server and in the load generator, RLIMIT_NOFILE hard limit is %d", conns+fdReserve, lim.NoFile)
+	}
+	if srv.ThreadsPerConn > 0 {
+		need := int(srv.ThreadsPerConn * float64(conns))
+		room := min(nonZero(lim.PidMax), nonZero(lim.ThreadsMax)) - lim.TasksInUse - threadMargin
+		if need > room {
+			return fmt.Sprintf("needs about %d threads; pid_max %d, threads-max %d and %d in use leave %d (keeping %d spare for the rest of the machine)",
+				need, lim.PidMax, lim.ThreadsMax, lim.TasksInUse, max(room, 0), threadMargin)
+		}
+	}
+	return ""
+}
+
+func nonZero(v int) int {
+	if v <= 0 {
+		return 1 << 30
+	}
+	return v
+}
+
+// Fixed costs of a level run, in seconds: start and settle, stop and the
+// machine settling after the server's sockets close.
+const (
+	startS = 0.8
+	stopS  = 0.5
+)
+
+func estimate(sc results.ScenarioConfig, srv Server, level int) float64 {
+	s := startS + stopS + sc.WarmupS + sc.DurationS
+	conns := Conns(sc, level)
+	if sc.Name == Idle && sc.ConnectRate > 0 {
+		s += float64(level) / float64(sc.ConnectRate)
+	}
+	s += srv.SpawnS * float64(conns)
+	return s
+}

@@ -1,0 +1,162 @@
+package scenario
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"c10k/harness/results"
+)
+
+func TestGrid(t *testing.T) {
+	tests := []struct {
+		name      string
+		wantN     int
+		wantMaxID int // largest idle level
+		wantErr   bool
+	}{
+		{name: Smoke, wantN: 2, wantMaxID: 200},
+		{name: Quick, wantN: 5, wantMaxID: 10000},
+		{name: Full, wantN: 5, wantMaxID: 15000},
+		{name: "sad unknown", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := Grid(tc.name)
+			if tc.wantErr {
+				if !errors.Is(err, ErrUnknown) {
+					t.Errorf("err = %v, want ErrUnknown", err)
+				}
+				return
+			}
+			if err != nil || len(g) != tc.wantN {
+				t.Fatalf("got %d scenarios, %v", len(g), err)
+			}
+			if g[0].Name != Idle || g[0].Levels[len(g[0].Levels)-1] != tc.wantMaxID {
+				t.Errorf("idle levels %v", g[0].Levels)
+			}
+			for _, c := range g {
+				if c.DurationS <= 0 || len(c.Levels) == 0 || c.LevelName == "" || c.Description == "" {
+					t.Errorf("incomplete scenario %+v", c)
+				}
+			}
+		})
+	}
+}
+
+func TestSelect(t *testing.T) {
+	quick, _ := Grid(Quick)
+	smoke, _ := Grid(Smoke)
+	tests := []struct {
+		name    string
+		grid    []results.ScenarioConfig
+		list    string
+		want    string
+		wantErr bool
+	}{
+		{name: "happy all", grid: quick, list: "", want: "idle,concurrency,rate,wait,cpu"},
+		{name: "happy subset keeps grid order", grid: quick, list: "cpu,idle", want: "idle,cpu"},
+		{name: "happy scenario missing from smoke borrows quick levels", grid: smoke, list: "rate", want: "rate"},
+		{name: "sad unknown", grid: quick, list: "idle,bogus", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Select(tc.grid, tc.list)
+			if tc.wantErr {
+				if !errors.Is(err, ErrUnknown) {
+					t.Errorf("err = %v", err)
+				}
+				return
+			}
+			var names []string
+			for _, c := range got {
+				names = append(names, c.Name)
+				if c.DurationS != tc.grid[0].DurationS {
+					t.Errorf("%s duration %v, want the grid's %v", c.Name, c.DurationS, tc.grid[0].DurationS)
+				}
+			}
+			if strings.Join(names, ",") != tc.want {
+				t.Errorf("got %v, want %s", names, tc.want)
+			}
+		})
+	}
+}
+
+func TestMakePlan(t *testing.T) {
+	quick, _ := Grid(Quick)
+	thread := Server{Name: "thread", Kind: results.KindModel, ThreadsPerConn: 1}
+	epoll := Server{Name: "epoll", Kind: results.KindModel}
+	nginx := Server{Name: "nginx", Kind: results.KindPeer, NoWaitWork: true}
+	prefork := Server{Name: "apache-prefork", Kind: results.KindPeer, NoWaitWork: true, ThreadsPerConn: 1, MaxConns: 2000, SpawnS: 1.0 / 32}
+	roomy := Limits{NoFile: 20000, PidMax: 32768, ThreadsMax: 200000, TasksInUse: 300}
+
+	t.Run("happy every level of every model", func(t *testing.T) {
+		p := MakePlan(quick, []Server{epoll}, 1, roomy)
+		if len(p.Steps) != 18 || len(p.Skipped) != 0 {
+			t.Errorf("%d steps, %d skipped; want 18 and 0", len(p.Steps), len(p.Skipped))
+		}
+		for _, st := range p.Steps {
+			if st.EstimateS <= st.Scenario.DurationS || st.BudgetS <= st.EstimateS {
+				t.Errorf("%s %d: estimate %v budget %v", st.Scenario.Name, st.Level, st.EstimateS, st.BudgetS)
+			}
+		}
+	})
+	t.Run("happy repeats", func(t *testing.T) {
+		p := MakePlan(quick[:1], []Server{epoll}, 3, roomy)
+		if len(p.Steps) != 12 || p.Steps[2].Repeat != 2 || p.Steps[3].Repeat != 0 {
+			t.Errorf("steps %d", len(p.Steps))
+		}
+	})
+	t.Run("happy peers skip wait and cpu with a reason", func(t *testing.T) {
+		p := MakePlan(quick, []Server{nginx}, 1, roomy)
+		if len(p.Steps) != 12 || len(p.Skipped) != 6 {
+			t.Fatalf("%d steps, %d skipped", len(p.Steps), len(p.Skipped))
+		}
+		if !strings.Contains(p.Skipped[0].Reason, "cannot simulate") {
+			t.Errorf("reason %q", p.Skipped[0].Reason)
+		}
+	})
+	t.Run("happy prefork idle capped and measured under its cap", func(t *testing.T) {
+		p := MakePlan(quick[:1], []Server{prefork}, 1, roomy)
+		var levels []int
+		for _, st := range p.Steps {
+			levels = append(levels, st.Level)
+		}
+		if len(levels) != 3 || levels[2] != 1896 || len(p.Skipped) != 2 {
+			t.Errorf("levels %v skipped %+v", levels, p.Skipped)
+		}
+		// Its pool grows slowly: the estimate and budget must allow for it.
+		if last := p.Steps[2]; last.BudgetS < 1896.0/32 {
+			t.Errorf("budget %v s for prefork at 1896", last.BudgetS)
+		}
+	})
+	t.Run("sad fd limit skips and warns", func(t *testing.T) {
+		p := MakePlan(quick[:1], []Server{epoll}, 1, Limits{NoFile: 6000})
+		if len(p.Skipped) != 1 || p.Skipped[0].Level != 10000 || len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "RLIMIT_NOFILE") {
+			t.Errorf("skipped %+v warnings %v", p.Skipped, p.Warnings)
+		}
+	})
+	t.Run("sad thread limit skips only the thread model", func(t *testing.T) {
+		p := MakePlan(quick[:1], []Server{thread, epoll}, 1, Limits{NoFile: 20000, PidMax: 12000, ThreadsMax: 1 << 20, TasksInUse: 500})
+		if len(p.Skipped) != 1 || p.Skipped[0].Server != "thread" || p.Skipped[0].Level != 10000 || !strings.Contains(p.Skipped[0].Reason, "pid_max") {
+			t.Errorf("skipped %+v", p.Skipped)
+		}
+	})
+}
+
+func TestConns(t *testing.T) {
+	for _, tc := range []struct {
+		sc    results.ScenarioConfig
+		level int
+		want  int
+	}{
+		{Describe(Idle), 1000, 1000 + probeConns},
+		{Describe(Rate), 50000, rateConns},
+		{Describe(Concurrency), 100, 100},
+		{Describe(Wait), 10, 10},
+	} {
+		if got := Conns(tc.sc, tc.level); got != tc.want {
+			t.Errorf("Conns(%s, %d) = %d, want %d", tc.sc.Name, tc.level, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# measure-loadgen.sh: the load generator's figures beside wrk's.
+#
+#   cpu       req/s and client CPU per request, c10k load vs wrk -t1, -c100 -d10s, 3 runs, medians
+#   pipeline  c10k load -pipeline 16 responses/s
+#   idle      the most idle connections one generator process holds
+#   freeze    open loop at 2000 req/s, server frozen (SIGSTOP) for 1 s: p99 and count, beside wrk
+#
+# The epoll model on CPU $SERVER_CPU (0), the client on CPU $CLIENT_CPU (1).
+# Needs wrk (apt-get install -y wrk) and bin/c10k (make build).
+# Usage: scripts/measure-loadgen.sh [cpu|pipeline|idle|freeze|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+RUNS=${RUNS:-3}
+PORT=${PORT:-18081}
+URL=http://127.0.0.1:$PORT/
+
+# client_cpu CMD...: runs CMD pinned to the client CPU and prints the CPU
+# ticks it used (reaped children's utime+stime of this subshell).
+client_cpu() {
+  sh -c 'taskset -c '"$CLIENT_CPU"' "$@" >'"$WORK"'/client.out 2>&1; sed "s/.*) //" /proc/$$/stat | awk "{print \$14 + \$15}"' sh "$@"
+}
+
+cpu() {
+  echo "== client CPU per request: -c100 -d10s against the epoll model"
+  start_model epoll "$PORT"
+  : >"$WORK/wrk.rps"; : >"$WORK/wrk.us"; : >"$WORK/our.rps"; : >"$WORK/our.us"
+  local run ticks n rps
+  for run in $(seq 1 "$RUNS"); do
+    ticks=$(client_cpu wrk -t1 -c100 -d10s "$URL")
+    read -r rps n < <(awk '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {print r, n}' "$WORK/client.out")
+    echo "$rps" >>"$WORK/wrk.rps"
+    awk -v t="$ticks" -v n="$n" 'BEGIN {printf "%.2f\n", t * 10000 / n}' | tee -a "$WORK/wrk.us" >/dev/null
+    ticks=$(client_cpu "$BIN" load -q -url "$URL" -c 100 -d 10s -json "$WORK/our.json")
+    read -r rps n < <(awk -F'[:,]' '/"rps"/ {r=$2} /"requests"/ {n=$2} END {print r, n}' "$WORK/our.json")
+    echo "$rps" >>"$WORK/our.rps"
+    awk -v t="$ticks" -v n="$n" 'BEGIN {printf "%.2f\n", t * 10000 / n}' >>"$WORK/our.us"
+    printf '  run %d: wrk %s us/req, c10k load %s us/req\n' "$run" "$(tail -1 "$WORK/wrk.us")" "$(tail -1 "$WORK/our.us")" >&2
+  done
+  stop_server
+  printf 'wrk -t1      %10.0f req/s  %5.2f us client CPU/request\n' "$(median <"$WORK/wrk.rps")" "$(median <"$WORK/wrk.us")"
+  printf 'c10k load    %10.0f req/s  %5.2f us client CPU/request  (ratio %.2f)\n' "$(median <"$WORK/our.rps")" "$(median <"$WORK/our.us")" \
+    "$(awk -v a="$(median <"$WORK/our.us")" -v b="$(median <"$WORK/wrk.us")" 'BEGIN {print a / b}')"
+}
+
+pipeline() {
+  echo "== pipelined: c10k load -c 100 -pipeline 16 -d 10s against the epoll model"
+  start_model epoll "$PORT"
+  taskset -c "$CLIENT_CPU" "$BIN" load -q -url "$URL" -c 100 -pipeline 16 -d 10s -json "$WORK/pipe.json" >/dev/null
+  stop_server
+  awk -F'[:,]' '/"rps"/ {printf "c10k load -pipeline 16: %.0f responses/s\n", $2}' "$WORK/pipe.json"
+}
+
+idle() {
+  echo "== idle: as many idle connections as one generator process can hold"
+  start_model epoll "$PORT"
+  taskset -c "$CLIENT_CPU" "$BIN" load -q -url "$URL" -c 1 -rate 10 -idle "${IDLE:-25000}" -connect-rate 10000 -d 3s \
+    -json "$WORK/idle.json" >"$WORK/idle.out" 2>&1 || true
+  stop_server
+  grep -E '"idle_(requested|alive)"|"message"' "$WORK/idle.json" | tr -d ' ,'
+}
+
+# freeze_server: SIGSTOP the server 4 s into the run, SIGCONT 1 s later.
+freeze_server() {
+  sleep 4; kill -STOP "$SERVER_PID"; sleep 1; kill -CONT "$SERVER_PID"
+}
+
+freeze() {
+  echo "== freeze: open loop 2000 req/s, -c 100 -d 10s, server SIGSTOPped from 4 s to 5 s"
+  start_model epoll "$PORT"
+  freeze_server &
+  taskset -c "$CLIENT_CPU" "$BIN" load -q -url "$URL" -c 100 -rate 2000 -d 10s -json "$WORK/open.json" >/dev/null || true
+  wait
+  awk -F'[:,]' '/"requests"/ && !r {r=$2} /"p99"/ && !p {p=$2} END {printf "c10k load -rate 2000 (open):  requests %d  p99 %.1f ms\n", r, p/1000}' "$WORK/open.json"
+  freeze_server &
+  taskset -c "$CLIENT_CPU" "$BIN" load -q -url "$URL" -c 100 -d 10s -json "$WORK/closed.json" >/dev/null || true
+  wait
+  awk -F'[:,]' '/"requests"/ && !r {r=$2} /"p99"/ && !p {p=$2} END {printf "c10k load closed loop:       requests %d  p99 %.1f ms\n", r, p/1000}' "$WORK/closed.json"
+  freeze_server &
+  taskset -c "$CLIENT_CPU" wrk -t1 -c100 -d10s --latency "$URL" >"$WORK/wrk.out"
+  wait
+  awk '/requests in/ {n=$1} $1 == "99%" {p=$2} END {printf "wrk -t1 -c100 (closed):      requests %d  p99 %s\n", n, p}' "$WORK/wrk.out"
+  stop_server
+}
+
+case "${1:-all}" in
+cpu) cpu ;;
+pipeline) pipeline ;;
+idle) idle ;;
+freeze) freeze ;;
+all) cpu; pipeline; idle; freeze ;;
+*) echo "usage: $0 [cpu|pipeline|idle|freeze|all]" >&2; exit 2 ;;
+esac
