@@ -34,7 +34,7 @@ cpu() {
     echo "$rps" >>"$WORK/wrk.rps"
     awk -v t="$ticks" -v n="$n" 'BEGIN {printf "%.2f\n", t * 10000 / n}' | tee -a "$WORK/wrk.us" >/dev/null
     ticks=$(client_cpu "$BIN" load -q -url "$URL" -c 100 -d 10s -json "$WORK/our.json")
-    read -r rps n < <(awk -F'[:,]' '/"rps"/ {r=$2} /"requests"/ {n=$2} END {print r, n}' "$WORK/our.json")
+    read -r rps n < <(awk -F'[:,]' '/"rps"/ && !r {r=$2} /"requests"/ && !n {n=$2} END {print r, n}' "$WORK/our.json")
     echo "$rps" >>"$WORK/our.rps"
     awk -v t="$ticks" -v n="$n" 'BEGIN {printf "%.2f\n", t * 10000 / n}' >>"$WORK/our.us"
     printf '  run %d: wrk %s us/req, c10k load %s us/req\n' "$run" "$(tail -1 "$WORK/wrk.us")" "$(tail -1 "$WORK/our.us")" >&2
@@ -70,17 +70,21 @@ freeze_server() {
 freeze() {
   echo "== freeze: open loop 2000 req/s, -c 100 -d 10s, server SIGSTOPped from 4 s to 5 s"
   start_model epoll "$PORT"
+  local freezer
   freeze_server &
+  freezer=$!
   taskset -c "$CLIENT_CPU" "$BIN" load -q -url "$URL" -c 100 -rate 2000 -d 10s -json "$WORK/open.json" >/dev/null || true
-  wait
+  wait "$freezer"
   awk -F'[:,]' '/"requests"/ && !r {r=$2} /"p99"/ && !p {p=$2} END {printf "c10k load -rate 2000 (open):  requests %d  p99 %.1f ms\n", r, p/1000}' "$WORK/open.json"
   freeze_server &
+  freezer=$!
   taskset -c "$CLIENT_CPU" "$BIN" load -q -url "$URL" -c 100 -d 10s -json "$WORK/closed.json" >/dev/null || true
-  wait
+  wait "$freezer"
   awk -F'[:,]' '/"requests"/ && !r {r=$2} /"p99"/ && !p {p=$2} END {printf "c10k load closed loop:       requests %d  p99 %.1f ms\n", r, p/1000}' "$WORK/closed.json"
   freeze_server &
+  freezer=$!
   taskset -c "$CLIENT_CPU" wrk -t1 -c100 -d10s --latency "$URL" >"$WORK/wrk.out"
-  wait
+  wait "$freezer"
   awk '/requests in/ {n=$1} $1 == "99%" {p=$2} END {printf "wrk -t1 -c100 (closed):      requests %d  p99 %s\n", n, p}' "$WORK/wrk.out"
   stop_server
 }

@@ -20,11 +20,12 @@ IDLE=${IDLE:-10000}
 PORT=${PORT:-18080}
 MODELS=${MODELS-thread goroutine epoll}
 
-# wrk_run PORT [wrk args...]: prints "req/s requests"
+# wrk_run PORT: prints "req/s requests". $WRK_ARGS go before the URL
+# (wrk's options), $WRK_SCRIPT_ARGS after it (the Lua script's arguments).
 wrk_run() {
   local port=$1
-  shift
-  taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" "$@" "http://127.0.0.1:$port/" >"$WORK/wrk.out"
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" ${WRK_ARGS:-} "http://127.0.0.1:$port/" \
+    ${WRK_SCRIPT_ARGS:+-- $WRK_SCRIPT_ARGS} >"$WORK/wrk.out"
   awk '/requests in/ {n=$1} /Requests\/sec/ {r=$2} END {print r, n}' "$WORK/wrk.out"
 }
 
@@ -36,7 +37,7 @@ throughput_of() {
   for run in $(seq 1 "$RUNS"); do
     "$@"
     t0=$(cpu_ticks "$SERVER_PID")
-    read -r rps n < <(wrk_run "$PORT" ${WRK_ARGS:-})
+    read -r rps n < <(wrk_run "$PORT")
     t1=$(cpu_ticks "$SERVER_PID")
     stop_server
     echo "$rps" >>"$WORK/rps"
@@ -63,10 +64,10 @@ pipeline() {
   echo "== pipelined: wrk -t1 -c$CONNS -d$DURATION -s scripts/pipeline.lua -- 16"
   local m
   for m in ${PIPELINE_MODELS:-epoll}; do
-    WRK_ARGS="-s scripts/pipeline.lua -- 16" throughput_of "$m" start_model "$m" "$PORT"
+    WRK_ARGS="-s scripts/pipeline.lua" WRK_SCRIPT_ARGS=16 throughput_of "$m" start_model "$m" "$PORT"
   done
   if command -v nginx >/dev/null; then
-    WRK_ARGS="-s scripts/pipeline.lua -- 16" throughput_of nginx start_nginx "$PORT"
+    WRK_ARGS="-s scripts/pipeline.lua" WRK_SCRIPT_ARGS=16 throughput_of nginx start_nginx "$PORT"
   fi
 }
 

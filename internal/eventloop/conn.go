@@ -233,7 +233,7 @@ func (c *Conn) readInput() {
 		if c.flags&(flagClosed|flagPaused) != 0 || c.backedUp() {
 			return
 		}
-		n, err := unix.Read(int(c.fd), l.rbuf)
+		n, err := rawRead(int(c.fd), l.rbuf)
 		switch {
 		case err == unix.EINTR:
 			continue
@@ -384,7 +384,7 @@ func (c *Conn) closeNow(err error) {
 func writeFd(fd int, b []byte) (int, error) {
 	written := 0
 	for written < len(b) {
-		n, err := unix.Write(fd, b[written:])
+		n, err := rawWrite(fd, b[written:])
 		switch {
 		case err == unix.EINTR:
 			continue
