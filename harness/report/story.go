@@ -15,6 +15,12 @@ import (
 const (
 	nearBest  = 0.10
 	farBehind = 3.0
+	// latencyErrorRate is the share of failed requests above which a
+	// server's latency is not ranked: percentiles of the requests that got
+	// through say nothing of the connections left waiting (in closed loop
+	// a stuck connection sends nothing more, so it drops out of the
+	// histogram instead of dragging its tail).
+	latencyErrorRate = 0.001
 )
 
 // metric is one figure every server is ranked on.
@@ -23,6 +29,8 @@ type metric struct {
 	higher bool // higher is better
 	format func(float64) string
 	vals   map[string]float64
+	// excluded holds servers measured but not ranked, and why.
+	excluded map[string]string
 }
 
 // buildStories says, per server, on which headline figures it is at or
@@ -33,6 +41,10 @@ func buildStories(v view) []Story {
 	for _, s := range v.servers() {
 		st := Story{Server: s.Server, Kind: s.Kind}
 		for _, m := range ms {
+			if why, ok := m.excluded[s.Server]; ok {
+				st.Loses = append(st.Loses, fmt.Sprintf("%s: not ranked, %s", m.name, why))
+				continue
+			}
 			if len(m.vals) < 2 {
 				continue
 			}
@@ -74,7 +86,7 @@ func storyMetrics(v view) []metric {
 	cpuLevel := v.common("cpu", 0, plot.HasRPS)
 	mem := metric{name: fmt.Sprintf("memory per idle connection at %s (user + kernel)", plot.FormatCount(float64(idleLevel))), format: fmtBytes, vals: map[string]float64{}}
 	peak := metric{name: "peak throughput", higher: true, format: fmtRate, vals: map[string]float64{}}
-	p99 := metric{name: fmt.Sprintf("p99 latency at C=%s", plot.FormatCount(float64(concLevel))), format: fmtLatency, vals: map[string]float64{}}
+	p99 := metric{name: fmt.Sprintf("p99 latency at C=%s", plot.FormatCount(float64(concLevel))), format: fmtLatency, vals: map[string]float64{}, excluded: map[string]string{}}
 	ctx := metric{name: fmt.Sprintf("context switches per request at C=%s", plot.FormatCount(float64(concLevel))), format: fmtRatio, vals: map[string]float64{}}
 	wait := metric{name: fmt.Sprintf("throughput with backend waits at C=%s", plot.FormatCount(float64(waitLevel))), higher: true, format: fmtRate, vals: map[string]float64{}}
 	cpu := metric{name: fmt.Sprintf("throughput with CPU-bound requests at C=%s", plot.FormatCount(float64(cpuLevel))), higher: true, format: fmtRate, vals: map[string]float64{}}
@@ -88,7 +100,11 @@ func storyMetrics(v view) []metric {
 			}
 		}
 		if l, ok := v.at("concurrency", s.Server, concLevel, plot.HasLatency); ok {
-			p99.vals[s.Server] = l.Summary.P99US.Median
+			if er := l.Summary.ErrorRate.Median; er > latencyErrorRate {
+				p99.excluded[s.Server] = fmt.Sprintf("%.1f%% of its requests failed (the p99 of the rest would flatter it)", 100*er)
+			} else {
+				p99.vals[s.Server] = l.Summary.P99US.Median
+			}
 			if l.Summary.CtxSwitchesPerReq.N > 0 {
 				ctx.vals[s.Server] = l.Summary.CtxSwitchesPerReq.Median
 			}
