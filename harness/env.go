@@ -3,9 +3,7 @@ package harness
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -25,23 +23,4 @@ func gitCommit() string {
 		commit += "+dirty"
 	}
 	return commit
-}
-
-// tasksInUse counts the threads on the machine now: the 4th field of
-// /proc/loadavg is "running/total scheduling entities".
-func tasksInUse() int {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 4 {
-		return 0
-	}
-	_, total, ok := strings.Cut(f[3], "/")
-	if !ok {
-		return 0
-	}
-	n, _ := strconv.Atoi(total)
-	return n
 }

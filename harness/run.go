@@ -123,7 +123,7 @@ func (h *harness) prepare() error {
 		specs[i] = s.Server
 	}
 	h.plan = scenario.MakePlan(grid, specs, h.opt.repeats(), scenario.Limits{
-		NoFile: env.NoFileHard, PidMax: env.PidMax, ThreadsMax: env.ThreadsMax, TasksInUse: tasksInUse(),
+		NoFile: env.NoFileHard, PidMax: env.PidMax, ThreadsMax: env.ThreadsMax, TasksInUse: procfs.MachineThreads(),
 	})
 	h.run.Warnings = append(h.run.Warnings, h.plan.Warnings...)
 	h.run.Skipped = h.plan.Skipped

@@ -80,7 +80,10 @@ idle_of() {
   pss0=$(mem_kib "$SERVER_PID" Pss); rss0=$(mem_kib "$SERVER_PID" Rss); thr0=$(threads "$SERVER_PID")
   ks0=$(meminfo_kib KernelStack); pt0=$(meminfo_kib PageTables); slab0=$(meminfo_kib Slab)
   # The load generator opens the idle pool, one request each, then holds it.
-  taskset -c "$CLIENT_CPU" "$BIN" load -url "http://127.0.0.1:$PORT/" -c 1 -rate 10 \
+  # It runs from a private copy of the binary: sharing the server's code
+  # pages would lower the server's PSS the moment it starts.
+  cp "$BIN" "$WORK/c10k-load"
+  taskset -c "$CLIENT_CPU" "$WORK/c10k-load" load -url "http://127.0.0.1:$PORT/" -c 1 -rate 10 \
     -idle "$IDLE" -d "${IDLE_HOLD:-20s}" -json "$WORK/idle.json" >"$WORK/load.out" 2>&1 &
   loadpid=$!
   # Wait until the server holds the pool (its fd count reaches IDLE), at most 60 s.

@@ -294,3 +294,21 @@ func parseKB(s string) (uint64, error) {
 		return 0, fmt.Errorf("unknown unit %q", unit)
 	}
 }
+
+// parseLoadavgTasks reads the total of the "running/total" field of
+// /proc/loadavg; 0 if the field is missing or malformed.
+func parseLoadavgTasks(b []byte) int {
+	f := strings.Fields(string(b))
+	if len(f) < 4 {
+		return 0
+	}
+	_, total, ok := strings.Cut(f[3], "/")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(total)
+	if err != nil {
+		return 0
+	}
+	return n
+}

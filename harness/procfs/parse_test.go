@@ -287,3 +287,22 @@ func checkErr(t *testing.T, err error, want string) {
 		t.Fatalf("want error containing %q, got %v", want, err)
 	}
 }
+
+func TestParseLoadavgTasks(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   string
+		want int
+	}{
+		{"happy", "0.52 0.58 0.59 3/1234 56789\n", 1234},
+		{"sad short", "0.52 0.58 0.59\n", 0},
+		{"sad no slash", "0.52 0.58 0.59 1234 5\n", 0},
+		{"sad not a number", "0.52 0.58 0.59 3/x 5\n", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parseLoadavgTasks([]byte(tt.in)); got != tt.want {
+				t.Errorf("parseLoadavgTasks(%q) = %d, want %d", tt.in, got, tt.want)
+			}
+		})
+	}
+}

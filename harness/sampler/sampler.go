@@ -2,9 +2,6 @@ package sampler
 
 import (
 	"errors"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,7 +127,7 @@ func (s *Sampler) read(allThreads bool) (results.Sample, error) {
 	if ct, err := ReadCPUTimes(); err == nil {
 		smp.CPUBusyS, smp.StealS = ct.Busy, ct.Steal
 	}
-	smp.MachineTasks = machineTasks()
+	smp.MachineTasks = procfs.MachineThreads()
 	var ru unix.Rusage
 	if unix.Getrusage(unix.RUSAGE_SELF, &ru) == nil {
 		smp.HarnessCPUS = tvSec(ru.Utime) + tvSec(ru.Stime)
@@ -173,22 +170,3 @@ func (s *Sampler) Samples() []results.Sample {
 func Gone(err error) bool { return errors.Is(err, procfs.ErrNoProcess) }
 
 func tvSec(tv unix.Timeval) float64 { return float64(tv.Sec) + float64(tv.Usec)/1e6 }
-
-// machineTasks counts the threads on the machine: the 4th field of
-// /proc/loadavg is "running/total scheduling entities"; 0 if unreadable.
-func machineTasks() int {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 4 {
-		return 0
-	}
-	_, total, ok := strings.Cut(f[3], "/")
-	if !ok {
-		return 0
-	}
-	n, _ := strconv.Atoi(total)
-	return n
-}

@@ -9,13 +9,14 @@ import (
 	"c10k/models/wire"
 )
 
-// Buffer sizes. Each connection owns a 4 KiB read buffer for its whole life,
-// as a thread-per-connection server written in C would: that cost is part
-// of what the model measures. The buffer grows only while a request larger
+// Buffer sizes. Each connection owns a 1 KiB read buffer for its whole life
+// (nginx's client_header_buffer_size, and the goroutine model's size), as a
+// thread-per-connection server written in C would: that cost is part of
+// what the model measures. The buffer grows only while a request larger
 // than it is being framed, up to the largest request the wire accepts, and
-// goes back to 4 KiB after.
+// shrinks back after.
 const (
-	readBufSize = 4 << 10
+	readBufSize = 1 << 10
 	maxRequest  = wire.MaxHeaderBytes + wire.MaxBodyBytes
 	// flushSize bounds the output buffer: a deep pipeline of large
 	// responses is written in pieces instead of all at once.
