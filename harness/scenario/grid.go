@@ -63,7 +63,7 @@ func Grid(name string) ([]results.ScenarioConfig, error) {
 		lv = map[string][]int{
 			Idle:        {0, 1000, 5000, 10000},
 			Concurrency: {1, 10, 100, 1000},
-			Rate:        {5000, 20000, 50000, 100000},
+			Rate:        {5000, 20000, 50000, 100000, 200000},
 			Wait:        {10, 100, 1000},
 			CPU:         {1, 10, 100},
 		}
@@ -72,7 +72,7 @@ func Grid(name string) ([]results.ScenarioConfig, error) {
 		lv = map[string][]int{
 			Idle:        {0, 100, 1000, 2500, 5000, 10000, 15000},
 			Concurrency: {1, 10, 100, 1000, 5000, 10000},
-			Rate:        {2000, 5000, 10000, 20000, 40000, 60000, 80000, 100000, 120000},
+			Rate:        {2000, 5000, 10000, 20000, 50000, 100000, 150000, 200000, 250000},
 			Wait:        {10, 100, 1000, 5000},
 			CPU:         {1, 10, 100, 1000},
 		}

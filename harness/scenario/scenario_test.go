@@ -92,8 +92,8 @@ func TestMakePlan(t *testing.T) {
 
 	t.Run("happy every level of every model", func(t *testing.T) {
 		p := MakePlan(quick, []Server{epoll}, 1, roomy)
-		if len(p.Steps) != 18 || len(p.Skipped) != 0 {
-			t.Errorf("%d steps, %d skipped; want 18 and 0", len(p.Steps), len(p.Skipped))
+		if len(p.Steps) != 19 || len(p.Skipped) != 0 {
+			t.Errorf("%d steps, %d skipped; want 19 and 0", len(p.Steps), len(p.Skipped))
 		}
 		for _, st := range p.Steps {
 			if st.EstimateS <= st.Scenario.DurationS || st.BudgetS <= st.EstimateS {
@@ -109,7 +109,7 @@ func TestMakePlan(t *testing.T) {
 	})
 	t.Run("happy peers skip wait and cpu with a reason", func(t *testing.T) {
 		p := MakePlan(quick, []Server{nginx}, 1, roomy)
-		if len(p.Steps) != 12 || len(p.Skipped) != 6 {
+		if len(p.Steps) != 13 || len(p.Skipped) != 6 {
 			t.Fatalf("%d steps, %d skipped", len(p.Steps), len(p.Skipped))
 		}
 		if !strings.Contains(p.Skipped[0].Reason, "cannot simulate") {
