@@ -20,11 +20,11 @@ func TestThreadPerConnection(t *testing.T) {
 	const step = 50
 	_, addr := startServer(t)
 	before := threads(t)
-	var cs []*testConn
+	var cs []*modeltest.Client
 	open := func() int {
 		for range step {
-			c := dialTest(t, addr)
-			if err := c.roundTrip(); err != nil {
+			c := modeltest.Dial(t, addr)
+			if err := c.RoundTrip(); err != nil {
 				t.Fatalf("connection %d: %v", len(cs)+1, err)
 			}
 			cs = append(cs, c)
@@ -75,16 +75,16 @@ func TestRefuseOverThreadLimit(t *testing.T) {
 	}
 	s.limits.MaxConns = 3
 	addr := modeltest.Serve(t, s)
-	held := make([]*testConn, 0, 3)
+	held := make([]*modeltest.Client, 0, 3)
 	for range 3 {
-		c := dialTest(t, addr)
-		if err := c.roundTrip(); err != nil {
+		c := modeltest.Dial(t, addr)
+		if err := c.RoundTrip(); err != nil {
 			t.Fatal(err)
 		}
 		held = append(held, c)
 	}
-	over := dialTest(t, addr)
-	err = over.roundTrip()
+	over := modeltest.Dial(t, addr)
+	err = over.RoundTrip()
 	if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
 		t.Fatalf("connection over the limit: %v, want it closed", err)
 	}
@@ -99,8 +99,8 @@ func TestRefuseOverThreadLimit(t *testing.T) {
 	held[0].Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		c := dialTest(t, addr)
-		err := c.roundTrip()
+		c := modeltest.Dial(t, addr)
+		err := c.RoundTrip()
 		if err == nil {
 			break
 		}
