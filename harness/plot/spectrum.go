@@ -73,6 +73,7 @@ func SpectrumFigure(spectra []Spectrum, level int) (*Figure, error) {
 	f.Notes = []string{
 		"HdrHistogram percentile spectrum of one typical repeat (median p99) per server, closed loop.",
 		"Each step right adds a nine: 90%, 99%, 99.9%; the tail on the right is what one request in a thousand waits.",
+		"Answered requests only: a request that timed out is an error, not a point here (see the report's error rates).",
 	}
 	return f, nil
 }
