@@ -67,11 +67,14 @@ start_model() {
   wait_listening "$port"
 }
 
-# start_nginx PORT: one worker, access log off, 14-byte body, as the harness runs it.
+# start_nginx PORT: one worker, access log off, 14-byte body: the harness's
+# own template (scripts/nginx.conf.tmpl), its fields filled in with sed.
 start_nginx() {
   local port=$1
   mkdir -p "$WORK/nginx"
-  sed -e "s|{{PORT}}|$port|g" -e "s|{{DIR}}|$WORK/nginx|g" scripts/nginx-measure.conf >"$WORK/nginx/nginx.conf"
+  sed -e "s|{{.Port}}|$port|g" -e "s|{{.Dir}}|$WORK/nginx|g" \
+    -e "s|{{.NoFile}}|$(ulimit -Hn)|g" -e "s|{{.Backlog}}|$(cat /proc/sys/net/core/somaxconn)|g" \
+    scripts/nginx.conf.tmpl >"$WORK/nginx/nginx.conf"
   taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" \
     >"$WORK/server.out" 2>"$WORK/server.err" &
   SERVER_PID=$!
