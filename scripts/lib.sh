@@ -70,10 +70,12 @@ start_model() {
 # start_nginx PORT: one worker, access log off, 14-byte body: the harness's
 # own template (scripts/nginx.conf.tmpl), its fields filled in with sed.
 start_nginx() {
-  local port=$1
+  local port=$1 nofile
+  nofile=$(ulimit -Hn)
+  [ "$nofile" = unlimited ] && nofile=1048576
   mkdir -p "$WORK/nginx"
   sed -e "s|{{.Port}}|$port|g" -e "s|{{.Dir}}|$WORK/nginx|g" \
-    -e "s|{{.NoFile}}|$(ulimit -Hn)|g" -e "s|{{.Backlog}}|$(cat /proc/sys/net/core/somaxconn)|g" \
+    -e "s|{{.NoFile}}|$nofile|g" -e "s|{{.Backlog}}|$(cat /proc/sys/net/core/somaxconn)|g" \
     scripts/nginx.conf.tmpl >"$WORK/nginx/nginx.conf"
   taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" \
     >"$WORK/server.out" 2>"$WORK/server.err" &
