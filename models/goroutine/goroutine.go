@@ -3,7 +3,6 @@ package goroutine
 import (
 	"errors"
 	"fmt"
-	"log"
 	"net"
 	"sync"
 	"syscall"
@@ -37,7 +36,7 @@ type Server struct {
 	conns   map[net.Conn]struct{} // live connections, closed by Close
 	wg      sync.WaitGroup        // connection goroutines
 
-	acceptLog rateLog
+	acceptLog server.RateLog
 }
 
 var _ server.Server = (*Server)(nil)
@@ -97,7 +96,7 @@ func (s *Server) acceptLoop() error {
 			return fmt.Errorf("goroutine: accept: %w", err)
 		}
 		backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
-		s.acceptLog.printf("goroutine: accept: %v; retrying in %v", err, backoff)
+		s.acceptLog.Printf("goroutine: accept: %v; retrying in %v", err, backoff)
 		time.Sleep(backoff)
 	}
 }
@@ -162,25 +161,4 @@ func (s *Server) Close() error {
 		return fmt.Errorf("goroutine: close listener: %w", err)
 	}
 	return nil
-}
-
-// rateLog prints at most one line a second and counts the rest.
-type rateLog struct {
-	mu         sync.Mutex
-	last       time.Time
-	suppressed int
-}
-
-func (l *rateLog) printf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if time.Since(l.last) < time.Second {
-		l.suppressed++
-		return
-	}
-	if l.suppressed > 0 {
-		format += fmt.Sprintf(" (%d similar suppressed)", l.suppressed)
-	}
-	l.last, l.suppressed = time.Now(), 0
-	log.Printf(format, args...)
 }

@@ -3,7 +3,6 @@ package thread
 import (
 	"errors"
 	"fmt"
-	"log"
 	"net"
 	"os"
 	"runtime"
@@ -50,8 +49,8 @@ type Server struct {
 	conns     map[int]struct{} // live connection fds, shut down by Close
 	wg        sync.WaitGroup   // connection goroutines
 
-	refusedLog rateLog
-	acceptLog  rateLog
+	refusedLog server.RateLog
+	acceptLog  server.RateLog
 }
 
 var _ server.Server = (*Server)(nil)
@@ -132,7 +131,7 @@ func (s *Server) acceptLoop() error {
 			// nothing to do but take the next one.
 		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
 			backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
-			s.acceptLog.printf("thread: accept: %v; retrying in %v", err, backoff)
+			s.acceptLog.Printf("thread: accept: %v; retrying in %v", err, backoff)
 			time.Sleep(backoff)
 		default:
 			return fmt.Errorf("thread: %w", os.NewSyscallError("accept4", err))
@@ -154,7 +153,7 @@ func (s *Server) start(fd int) {
 		n := len(s.conns)
 		s.mu.Unlock()
 		unix.Close(fd)
-		s.refusedLog.printf("thread: refusing connection: %d connection threads, limit %d (%s allows %d threads)",
+		s.refusedLog.Printf("thread: refusing connection: %d connection threads, limit %d (%s allows %d threads)",
 			n, s.limits.MaxConns, s.limits.BoundBy, s.limits.MaxThreads)
 		return
 	}
@@ -214,26 +213,4 @@ func (s *Server) Close() error {
 		unix.Shutdown(fd, unix.SHUT_RDWR)
 	}
 	return err
-}
-
-// rateLog prints at most one line a second and counts the rest, so a flood
-// of refused connections cannot flood stderr.
-type rateLog struct {
-	mu         sync.Mutex
-	last       time.Time
-	suppressed int
-}
-
-func (l *rateLog) printf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if time.Since(l.last) < time.Second {
-		l.suppressed++
-		return
-	}
-	if l.suppressed > 0 {
-		format += fmt.Sprintf(" (%d similar suppressed)", l.suppressed)
-	}
-	l.last, l.suppressed = time.Now(), 0
-	log.Printf(format, args...)
 }
