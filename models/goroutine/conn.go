@@ -24,7 +24,6 @@ import (
 const (
 	readBufSize = 1 << 10
 	outBufSize  = 4 << 10 // a pooled output buffer's starting capacity
-	maxRequest  = wire.MaxHeaderBytes + wire.MaxBodyBytes
 	// flushSize bounds the output buffer: a deep pipeline of large
 	// responses is written in pieces instead of all at once.
 	flushSize = 64 << 10
@@ -41,8 +40,7 @@ var outPool = sync.Pool{New: func() any {
 type conn struct {
 	c   net.Conn
 	s   *Server
-	buf []byte // read buffer; buf[:n] is received and not yet answered
-	n   int
+	in  server.InBuf
 	out *[]byte // from outPool while a batch is being answered
 	req wire.Request
 }
@@ -51,15 +49,16 @@ type conn struct {
 // Write, and repeats until the client closes, asks to close, or sends
 // something that cannot be framed.
 func (c *conn) serve() {
-	c.buf = make([]byte, readBufSize)
+	c.in = server.NewInBuf(readBufSize)
 	for {
-		if c.n == len(c.buf) && !c.grow() {
+		space := c.in.Space()
+		if space == nil {
 			c.appendOut(wire.AppendError(nil, wire.ErrHeaderTooLarge))
 			c.flush()
 			return
 		}
-		r, err := c.c.Read(c.buf[c.n:])
-		c.n += r
+		r, err := c.c.Read(space)
+		c.in.Filled(r)
 		if r > 0 && !c.answer() {
 			return
 		}
@@ -75,7 +74,7 @@ func (c *conn) answer() bool {
 	off := 0
 	keep := true
 	for keep {
-		k, err := wire.Parse(c.buf[off:c.n], &c.req)
+		k, err := wire.Parse(c.in.Bytes()[off:], &c.req)
 		if err != nil {
 			c.take()
 			*c.out = wire.AppendError(*c.out, err)
@@ -102,12 +101,7 @@ func (c *conn) answer() bool {
 	if !c.flush() || !keep {
 		return false
 	}
-	c.n = copy(c.buf, c.buf[off:c.n])
-	if len(c.buf) > readBufSize && c.n <= readBufSize {
-		small := make([]byte, readBufSize)
-		copy(small, c.buf[:c.n])
-		c.buf = small
-	}
+	c.in.Consume(off)
 	return true
 }
 
@@ -145,15 +139,4 @@ func (c *conn) flush() bool {
 	}
 	c.out = nil
 	return err == nil
-}
-
-// grow doubles the full read buffer, up to maxRequest.
-func (c *conn) grow() bool {
-	if len(c.buf) >= maxRequest {
-		return false // cannot happen: Parse fails before that
-	}
-	bigger := make([]byte, min(2*len(c.buf), maxRequest))
-	copy(bigger, c.buf[:c.n])
-	c.buf = bigger
-	return true
 }

@@ -17,7 +17,6 @@ import (
 // shrinks back after.
 const (
 	readBufSize = 1 << 10
-	maxRequest  = wire.MaxHeaderBytes + wire.MaxBodyBytes
 	// flushSize bounds the output buffer: a deep pipeline of large
 	// responses is written in pieces instead of all at once.
 	flushSize = 64 << 10
@@ -27,8 +26,7 @@ const (
 type conn struct {
 	fd  int
 	s   *Server
-	buf []byte // read buffer; buf[:n] is received and not yet answered
-	n   int
+	in  server.InBuf
 	out []byte // responses of the current batch, reused
 	req wire.Request
 }
@@ -40,18 +38,19 @@ func (c *conn) serve() {
 	// Small answers must leave at once, not wait for the ACK of the last
 	// one (Nagle); Go's net package sets the same for every TCP connection.
 	unix.SetsockoptInt(c.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	c.buf = make([]byte, readBufSize)
+	c.in = server.NewInBuf(readBufSize)
 	for {
-		if c.n == len(c.buf) && !c.grow() {
+		space := c.in.Space()
+		if space == nil {
 			c.out = wire.AppendError(c.out[:0], wire.ErrHeaderTooLarge)
 			c.write()
 			return
 		}
-		r, err := readFD(c.fd, c.buf[c.n:])
+		r, err := readFD(c.fd, space)
 		if err != nil || r == 0 {
 			return
 		}
-		c.n += r
+		c.in.Filled(r)
 		if !c.answer() {
 			return
 		}
@@ -65,7 +64,7 @@ func (c *conn) answer() bool {
 	off := 0
 	keep := true
 	for keep {
-		k, err := wire.Parse(c.buf[off:c.n], &c.req)
+		k, err := wire.Parse(c.in.Bytes()[off:], &c.req)
 		if err != nil {
 			c.out = wire.AppendError(c.out, err)
 			keep = false
@@ -90,12 +89,7 @@ func (c *conn) answer() bool {
 	if !c.write() || !keep {
 		return false
 	}
-	c.n = copy(c.buf, c.buf[off:c.n])
-	if len(c.buf) > readBufSize && c.n <= readBufSize {
-		small := make([]byte, readBufSize)
-		copy(small, c.buf[:c.n])
-		c.buf = small
-	}
+	c.in.Consume(off)
 	return true
 }
 
@@ -106,17 +100,6 @@ func (c *conn) work() {
 		time.Sleep(c.s.cfg.Wait)
 	}
 	server.Burn(c.s.cfg.Work)
-}
-
-// grow doubles the full read buffer, up to maxRequest.
-func (c *conn) grow() bool {
-	if len(c.buf) >= maxRequest {
-		return false // cannot happen: Parse fails before that
-	}
-	bigger := make([]byte, min(2*len(c.buf), maxRequest))
-	copy(bigger, c.buf[:c.n])
-	c.buf = bigger
-	return true
 }
 
 // write sends the batch and empties it; false means the connection is gone.
