@@ -110,9 +110,15 @@ func TestMeasureSadNoisyAndSaturated(t *testing.T) {
 		s.Load = &procfs.Proc{UserCPUSec: float64(i) * 0.49}
 		ss = append(ss, s)
 	}
-	m := measure(results.Sample{}, ss, results.LoadResult{RPS: 1, DurationS: 3, Complete: true}, 0, 1)
+	m := measure(results.Sample{}, ss, results.LoadResult{RPS: 1, DurationS: 3, Complete: true, LoopBusy: 0.97}, 0, 1)
 	if !m.Noisy || !strings.Contains(strings.Join(m.Notes, ";"), "saturated") {
 		t.Errorf("noisy %v notes %v", m.Noisy, m.Notes)
+	}
+	// A generator polling at a full core but with little to do is not
+	// saturated: its CPU says nothing, its loop_busy does.
+	spinning := measure(results.Sample{}, ss, results.LoadResult{RPS: 1, DurationS: 3, Complete: true, LoopBusy: 0.3}, 0, 1)
+	if strings.Contains(strings.Join(spinning.Notes, ";"), "saturated") {
+		t.Errorf("a 30%% busy generator flagged saturated: %v", spinning.Notes)
 	}
 	if m.PerConn.Conns != 0 || m.PerConn.PSSBytes != 0 {
 		t.Errorf("per conn without connections: %+v", m.PerConn)

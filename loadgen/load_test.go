@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -45,22 +46,60 @@ func TestClosedLoopMeasuresAKnownDelay(t *testing.T) {
 }
 
 // Open loop: the count is the schedule's, exactly rate x duration, and the
-// latency of an unloaded 5 ms server is still ~5 ms.
+// latency of an unloaded 5 ms server is still ~5 ms, whether the loops
+// sleep on their ticker between requests or poll for them (Spin).
 func TestOpenLoopCountMatchesRateTimesDuration(t *testing.T) {
 	s := startServer(t, withDelay(5*time.Millisecond))
-	r := run(t, Options{URL: s.url(), Connections: 8, Duration: 2 * time.Second, Rate: 400, Loops: 2})
+	tests := []struct {
+		name     string
+		loops    int
+		spin     time.Duration
+		wantSpin int64 // us
+	}{
+		{"sleeping on the ticker", 2, -1, 0},
+		// Requests 2.5 ms apart: always within the horizon. One loop, so
+		// that a scheduler slot is left for the test's own server.
+		{"polling for every request", 1, 10 * time.Millisecond, 10000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.wantSpin > 0 && runtime.GOMAXPROCS(0) <= tt.loops {
+				t.Skipf("GOMAXPROCS %d leaves no slot beside %d loop: the generator would not poll", runtime.GOMAXPROCS(0), tt.loops)
+			}
+			r := run(t, Options{URL: s.url(), Connections: 8, Duration: 2 * time.Second, Rate: 400, Loops: tt.loops, Spin: tt.spin})
+			wantNoErrors(t, r)
+			if r.SpinUs != tt.wantSpin {
+				t.Fatalf("spin_us = %d, want %d", r.SpinUs, tt.wantSpin)
+			}
+			if r.Requests != 800 || r.Scheduled != 800 {
+				t.Fatalf("requests %d, scheduled %d, want 800 (400/s x 2 s)", r.Requests, r.Scheduled)
+			}
+			if r.Latency.P50 < 5000 || r.Latency.P50 > 9000 {
+				t.Fatalf("p50 = %d us, want 5-9 ms", r.Latency.P50)
+			}
+			if !r.OpenLoop || r.Rate != 400 || r.RPS != 400 {
+				t.Fatalf("open_loop %v rate %v rps %v", r.OpenLoop, r.Rate, r.RPS)
+			}
+			if len(r.Series) != 2 || r.Series[0].Requests != 400 || r.Series[1].Requests != 400 {
+				t.Fatalf("series %+v, want 400 per second", r.Series)
+			}
+			// 400 requests/s leave a loop nearly idle, polling or not: a
+			// loop that counted its polling as work would read ~100%.
+			if r.LoopBusy <= 0 || r.LoopBusy > 0.75 {
+				t.Fatalf("loop_busy = %.2f, want a small share above 0", r.LoopBusy)
+			}
+		})
+	}
+}
+
+// A closed loop against a server that answers at once keeps its loop
+// working all the time: that is what a saturated generator looks like.
+func TestClosedLoopFlatOutIsBusy(t *testing.T) {
+	s := startServer(t)
+	r := run(t, Options{URL: s.url(), Connections: 4, Duration: 500 * time.Millisecond, Loops: 1, Pipeline: 8})
 	wantNoErrors(t, r)
-	if r.Requests != 800 || r.Scheduled != 800 {
-		t.Fatalf("requests %d, scheduled %d, want 800 (400/s x 2 s)", r.Requests, r.Scheduled)
-	}
-	if r.Latency.P50 < 5000 || r.Latency.P50 > 9000 {
-		t.Fatalf("p50 = %d us, want 5-9 ms", r.Latency.P50)
-	}
-	if !r.OpenLoop || r.Rate != 400 || r.RPS != 400 {
-		t.Fatalf("open_loop %v rate %v rps %v", r.OpenLoop, r.Rate, r.RPS)
-	}
-	if len(r.Series) != 2 || r.Series[0].Requests != 400 || r.Series[1].Requests != 400 {
-		t.Fatalf("series %+v, want 400 per second", r.Series)
+	if r.LoopBusy < 0.2 || r.LoopBusy > 1 {
+		t.Fatalf("loop_busy = %.2f, want a loop kept at work", r.LoopBusy)
 	}
 }
 

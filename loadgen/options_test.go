@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -65,6 +66,29 @@ func TestParseTarget(t *testing.T) {
 			}
 			if got.addr.String() != tt.addr || got.host != tt.host || got.path != tt.path {
 				t.Fatalf("parseTarget(%q) = %v %q %q, want %s %q %q", tt.url, got.addr, got.host, got.path, tt.addr, tt.host, tt.path)
+			}
+		})
+	}
+}
+
+func TestSpinHorizonNeedsASpareSchedulerSlot(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	tests := []struct {
+		name  string
+		loops int
+		want  time.Duration
+	}{
+		{"happy: a slot to spare", procs - 1, DefaultSpin},
+		{"sad: every slot taken by a loop", procs, 0},
+		{"sad: more loops than slots", procs + 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.loops < 1 {
+				t.Skip("GOMAXPROCS 1")
+			}
+			if got := spinHorizon(DefaultSpin, tt.loops); got != tt.want {
+				t.Fatalf("spinHorizon(%v, %d loops, GOMAXPROCS %d) = %v, want %v", DefaultSpin, tt.loops, procs, got, tt.want)
 			}
 		})
 	}

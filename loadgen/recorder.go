@@ -40,6 +40,31 @@ type recorder struct {
 	maxLag   int64 // ns
 	errs     [numKinds]int64
 	series   []second
+
+	// The loop's clock and idle time when the window opened and closed.
+	winOpen, winClose   int64 // ns; winClose 0 while the window is open
+	idleOpen, idleClose time.Duration
+}
+
+func (r *recorder) openWindow(now int64, idle time.Duration) {
+	r.winOpen, r.idleOpen = now, idle
+}
+
+func (r *recorder) closeWindow(now int64, idle time.Duration) {
+	if r.winOpen > 0 {
+		r.winClose, r.idleClose = now, idle
+	}
+}
+
+// busy is the share of the window the loop spent working rather than
+// waiting, and false when the window did not run to its end.
+func (r *recorder) busy() (float64, bool) {
+	span := r.winClose - r.winOpen
+	if r.winClose == 0 || span <= 0 {
+		return 0, false
+	}
+	idle := float64(r.idleClose - r.idleOpen)
+	return min(max(1-idle/float64(span), 0), 1), true
 }
 
 // second is one bucket of the time series.

@@ -48,6 +48,12 @@ type Result struct {
 	// MaxLagUs is the longest an open-loop request waited to be sent, in
 	// microseconds.
 	MaxLagUs int64 `json:"max_lag_us"`
+	// LoopBusy is the busiest event loop's share of the measured window
+	// spent working rather than waiting for events (0 to 1; 0 when the
+	// window did not run to its end). Near 1 the generator itself limits
+	// the load. Unlike its CPU time, it stays true when a loop polls for
+	// an imminent request instead of sleeping (Options.Spin).
+	LoopBusy float64 `json:"loop_busy"`
 	// BytesRead is the response bytes of the counted requests.
 	BytesRead int64 `json:"bytes_read"`
 	// Connections is the number of active connections used (-c, after any
@@ -70,6 +76,10 @@ type Result struct {
 	WarmupS float64 `json:"warmup_s"`
 	// Loops is the number of event loops (OS threads) that drove the load.
 	Loops int `json:"loops"`
+	// SpinUs is how close, in microseconds, an open-loop request had to
+	// be due for a loop to poll for it instead of sleeping (Options.Spin);
+	// 0: never, also when the loops had no spare scheduler slot.
+	SpinUs int64 `json:"spin_us"`
 	// Sources is the number of 127.0.0.x source addresses used.
 	Sources int `json:"sources"`
 	// FileLimit is RLIMIT_NOFILE (soft, after raising) during the run.
@@ -178,6 +188,9 @@ func (r *Result) merge(recs []*recorder, window time.Duration) {
 		r.Scheduled += rec.sched
 		r.Late += rec.late
 		r.MaxLagUs = max(r.MaxLagUs, rec.maxLag/int64(time.Microsecond))
+		if b, ok := rec.busy(); ok {
+			r.LoopBusy = max(r.LoopBusy, b)
+		}
 		for k, n := range rec.errs {
 			errs[k] += n
 		}

@@ -32,7 +32,7 @@ func TestResultJSONHoldsTheContract(t *testing.T) {
 		t.Fatalf("decode: %v\n%s", err, buf.String())
 	}
 	for _, k := range []string{"requests", "errors", "duration_s", "rps", "latency_us", "open_loop", "idle_alive",
-		"idle_requested", "uncorrected_latency_us", "series", "complete", "message", "scheduled", "late"} {
+		"idle_requested", "uncorrected_latency_us", "series", "complete", "message", "scheduled", "late", "max_lag_us", "loop_busy"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("key %q missing", k)
 		}
@@ -114,6 +114,8 @@ func TestWriteSummary(t *testing.T) {
 			"from intended send", "service (uncorr.)", "200 requests in 2s", "schedule: 200 due", "Requests/sec:     100.00"}},
 		{"sad errors and early end", &Result{URL: "u", Errors: map[string]int64{"connect": 7}, Message: "server gone"},
 			[]string{"Errors: connect 7, read 0, write 0, timeout 0, status 0, parse 0", "INCOMPLETE: server gone"}},
+		{"happy busy generator", &Result{Complete: true, LoopBusy: 0.95},
+			[]string{"generator: busiest loop 95% busy (saturated"}},
 		{"happy idle pool", &Result{Complete: true, IdleRequested: 10, IdleOpened: 9, IdleAlive: 8, IdleErrors: map[string]int64{"connect": 1}},
 			[]string{"Idle: 10 requested, 9 opened", "8 alive at the end", "Idle errors: connect 1"}},
 	}

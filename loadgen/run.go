@@ -3,6 +3,8 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"time"
 )
 
 // Run runs the load described by o and returns what it measured. It
@@ -44,6 +46,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		think:       int64(o.Think),
 		timeout:     int64(o.timeout()),
 		connectRate: o.connectRate(),
+		spin:        int64(spinHorizon(o.spin(), loops)),
 	}
 	if p.openLoop && p.pacer == nil {
 		p.pacer = ConstantPacer{Rate: o.Rate}
@@ -57,6 +60,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		IdleRequested: o.Idle,
 		WarmupS:       o.Warmup.Seconds(),
 		Loops:         loops,
+		SpinUs:        p.spin / 1000,
 		Sources:       p.sources,
 		FileLimit:     limit,
 		Complete:      true,
@@ -68,4 +72,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	c.run(ctx)
 	return res, nil
+}
+
+// spinHorizon is the spin asked for, or 0 when the loops would take every
+// scheduler slot (P). A polling loop makes raw system calls and never
+// yields its P, so without a spare one every other goroutine of the
+// process (the coordinator, a caller's own server in a test) would wait
+// for the runtime's 10 ms preemption. c10k load sets GOMAXPROCS to loops+1.
+func spinHorizon(spin time.Duration, loops int) time.Duration {
+	if runtime.GOMAXPROCS(0) <= loops {
+		return 0
+	}
+	return spin
 }

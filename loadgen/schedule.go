@@ -23,12 +23,33 @@ func (w *worker) onTick() {
 	w.dispatch(now)
 	if w.next < w.total {
 		due := w.start + int64(w.sched.offset(w.next))
-		if err := w.ticker.arm(time.Duration(due - w.clock())); err != nil {
+		wait := due - w.clock()
+		if wait < w.p.spin {
+			w.spinUntil(due)
+			return
+		}
+		if err := w.ticker.arm(time.Duration(wait)); err != nil {
 			// Cannot happen with a valid timerfd; fall back to the loop's
 			// millisecond timers rather than stall the schedule.
 			w.at(due, w.tickFn)
 		}
 	}
+}
+
+// spinUntil has the loop poll until due rather than sleep on the ticker
+// (the loop's spin horizon is the plan's, see DefaultSpin for why). One
+// such timer at a time: due only moves forward, and when the armed one
+// fires, onTick looks again.
+func (w *worker) spinUntil(due int64) {
+	if !w.spinning {
+		w.spinning = true
+		w.at(due, w.spinFn)
+	}
+}
+
+func (w *worker) spinTick() {
+	w.spinning = false
+	w.onTick()
 }
 
 // dispatch sends pending requests on connections with free slots, oldest
@@ -69,6 +90,11 @@ func (w *worker) checkDrained() {
 	}
 }
 
+// onWindow opens the measured window, for the loop's busy share.
+func (w *worker) onWindow() {
+	w.rec.openWindow(w.clock(), w.loop.IdleTime())
+}
+
 // onEnd closes the window. Closed loop: stop, as wrk does; what is in
 // flight is not counted. Open loop: the schedule is complete; wait up to
 // one timeout for the answers, so the count is the schedule's.
@@ -76,6 +102,7 @@ func (w *worker) onEnd() {
 	if w.stopping {
 		return
 	}
+	w.rec.closeWindow(w.clock(), w.loop.IdleTime())
 	if !w.p.openLoop {
 		w.stopping = true
 		w.signalDone()

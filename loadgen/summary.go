@@ -33,6 +33,9 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		fmt.Fprintf(&b, "  schedule: %d due, %d sent late (>%v behind), max lag %s\n",
 			r.Scheduled, r.Late, LateThreshold, formatMicros(float64(r.MaxLagUs)))
 	}
+	if r.Complete {
+		fmt.Fprintf(&b, "  generator: busiest loop %.0f%% busy%s\n", 100*r.LoopBusy, busyVerdict(r.LoopBusy))
+	}
 	if r.TotalErrors() > 0 {
 		fmt.Fprintf(&b, "  Errors: %s\n", formatKinds(r.Errors))
 	}
@@ -61,6 +64,17 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		return fmt.Errorf("loadgen: writing summary: %w", err)
 	}
 	return nil
+}
+
+// SaturatedBusy is the loop busy share above which the generator, not the
+// server, may be what limits the load.
+const SaturatedBusy = 0.9
+
+func busyVerdict(busy float64) string {
+	if busy >= SaturatedBusy {
+		return " (saturated: the figures may measure the generator, not the server)"
+	}
+	return ""
 }
 
 func writeLatencyRow(b *strings.Builder, name string, l Latency) {

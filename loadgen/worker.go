@@ -27,6 +27,7 @@ type plan struct {
 	think       int64 // ns
 	timeout     int64 // ns
 	connectRate float64
+	spin        int64 // ns: open loop polls for a request due this soon
 }
 
 // worker drives a share of the connections from one event loop. Everything
@@ -66,7 +67,10 @@ type worker struct {
 	inflight int         // sent and unanswered, over all connections
 	ticker   *ticker     // nil in closed loop
 	tickFn   func()
+	spinFn   func()
+	spinning bool // a spinTick is armed
 	endFn    func()
+	windowFn func()
 	drainFn  func()
 
 	// Idle pool.
@@ -103,6 +107,8 @@ func newWorker(id int, p *plan, loop *eventloop.Loop, mb *mailbox, conns, idle i
 	}
 	w.sweepFn = w.sweep
 	w.tickFn = w.onTick
+	w.spinFn = w.spinTick
+	w.windowFn = w.onWindow
 	w.endFn = w.onEnd
 	w.drainFn = w.onDrainDeadline
 	w.idleTickFn = w.onIdleTick
@@ -190,9 +196,11 @@ func (w *worker) startLoad(start, from, to int64, done chan<- int) {
 	w.start = start
 	w.lastProgress = start
 	if w.p.openLoop {
+		w.loop.SetSpin(time.Duration(w.p.spin))
 		w.sched = stride{p: w.p.pacer, step: uint64(w.p.loops), phase: uint64(w.id)}
 		w.total = w.sched.count(time.Duration(to - start))
 	}
+	w.at(from, w.windowFn)
 	w.at(to, w.endFn)
 	now := w.clock()
 	for _, c := range w.active {

@@ -46,6 +46,7 @@ type loadFlags struct {
 	jsonPath string
 	hgrmPath string
 	quiet    bool
+	spin     time.Duration
 }
 
 func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
@@ -69,6 +70,8 @@ func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
 		"0: as many as the ephemeral port range needs")
 	fs.IntVar(&o.Loops, "loops", 0, "event loops, one OS thread each; 0: one per CPU this process may use (taskset)")
 	fs.DurationVar(&o.DeadAfter, "dead-after", loadgen.DefaultDeadAfter, "stop with partial results once no connection is open and none succeeds for this `duration`")
+	fs.DurationVar(&lf.spin, "spin", loadgen.DefaultSpin, "open loop: poll rather than sleep when the next request is due within this `duration`;\n"+
+		"0: always sleep on a timer (cheaper in CPU at low rates, later sends and reads)")
 	fs.StringVar(&lf.jsonPath, "json", "", "write the result as JSON to `FILE` (- for stdout)")
 	fs.StringVar(&lf.hgrmPath, "hgrm", "", "write the latency distribution in HdrHistogram's percentile text format (ms) to `FILE`")
 	fs.BoolVar(&lf.quiet, "q", false, "no human summary")
@@ -100,6 +103,10 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "c10k load: unexpected argument %q (the target is given with -url)\n", fs.Arg(0))
 		return 2
+	}
+	lf.opts.Spin = lf.spin
+	if lf.spin <= 0 {
+		lf.opts.Spin = -1 // loadgen reads 0 as its default
 	}
 	if err := lf.opts.Validate(); err != nil {
 		fmt.Fprintf(stderr, "c10k load: %v\n", err)
@@ -150,7 +157,8 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 // because it keeps finding work; on a generator pinned to one CPU that is
 // tens of thousands of context switches a second, paid in client CPU per
 // request. With one idle P, sysmon leaves Ps in short system calls alone
-// and backs off to 10 ms.
+// and backs off to 10 ms. The spare P is also what lets an open-loop loop
+// poll for its next request (-spin) without starving the other goroutines.
 func setLoadProcs(loops int) {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return

@@ -8,8 +8,9 @@ import (
 	"c10k/harness/results"
 )
 
-// saturated is the load generator's CPU use (cores) above which a
-// throughput figure ranks the client rather than the server.
+// saturated is the load generator's busiest loop's working share
+// (loop_busy) above which a throughput figure ranks the client rather
+// than the server.
 const saturated = 0.9
 
 // buildHeadline computes the headline table: per-connection costs at the
@@ -62,7 +63,7 @@ func buildHeadline(v view) Headline {
 		if sc, ok := v.get("concurrency", s.Server); ok {
 			if l, ok := plot.MaxLevel(sc, plot.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); ok {
 				row.PeakRPS = fmt.Sprintf("%s (C=%s)", fmtRate(l.Summary.RPS.Median), plot.FormatCount(float64(l.Level)))
-				if l.Summary.LoadCPUUtil.Median >= saturated {
+				if l.Summary.LoadBusy.Median >= saturated {
 					row.PeakRPS += " †"
 					anySaturated = true
 				}
@@ -92,7 +93,7 @@ func buildHeadline(v view) Headline {
 			"freed more memory than the server's connections took. Read it as \"too small to measure here\".")
 	}
 	if anySaturated {
-		h.Notes = append(h.Notes, fmt.Sprintf("†: the load generator used %.0f%% of a core or more at that level: "+
+		h.Notes = append(h.Notes, fmt.Sprintf("†: the load generator's busiest event loop was working %.0f%% of the time or more at that level: "+
 			"the figure ranks the client as much as the server.", 100*saturated))
 	}
 	return h

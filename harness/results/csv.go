@@ -18,7 +18,7 @@ var CSVHeader = []string{
 	"pss_bytes", "rss_bytes", "threads", "fds", "processes",
 	"per_conn_pss_bytes", "per_conn_rss_bytes", "per_conn_kernel_stack_bytes", "per_conn_page_tables_bytes",
 	"per_conn_socket_bytes", "per_conn_kernel_bytes", "per_conn_threads",
-	"server_cpu_util", "load_cpu_util", "other_cpu_util", "noisy", "reason",
+	"server_cpu_util", "load_cpu_util", "load_busy", "other_cpu_util", "noisy", "reason",
 }
 
 // CSV renders a scenario as CSV, one row per level and repeat, failures
@@ -50,7 +50,7 @@ func CSV(sc Scenario) ([]byte, error) {
 				strconv.FormatUint(m.Point.PSS, 10), strconv.FormatUint(m.Point.RSS, 10), d(m.Point.Threads), d(m.Point.FDs), d(m.Point.Processes),
 				f(m.PerConn.PSSBytes), f(m.PerConn.RSSBytes), f(m.PerConn.KernelStack), f(m.PerConn.PageTables),
 				f(m.PerConn.SocketBytes), f(m.PerConn.KernelBytes), f(m.PerConn.Threads),
-				f(m.ServerCPUUtil), f(m.LoadCPUUtil), f(m.OtherCPUUtil), noisy, "",
+				f(m.ServerCPUUtil), f(m.LoadCPUUtil), f(m.Load.LoopBusy), f(m.OtherCPUUtil), noisy, "",
 			}})
 		}
 	}

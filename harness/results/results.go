@@ -249,6 +249,8 @@ type LoadResult struct {
 	WarmupS    float64          `json:"warmup_s"`
 	Pipeline   int              `json:"pipeline"`
 	Loops      int              `json:"loops"`
+	LoopBusy   float64          `json:"loop_busy"` // the busiest loop's working share of the window
+	SpinUs     int64            `json:"spin_us"`   // open loop polled for requests due this soon
 	Sources    int              `json:"sources"`
 	FileLimit  uint64           `json:"file_limit"`
 	Series     []SeriesPoint    `json:"series,omitempty"`
@@ -294,6 +296,7 @@ type Summary struct {
 	ServerConns   Stat `json:"server_conns"`
 	ServerCPUUtil Stat `json:"server_cpu_util"`
 	LoadCPUUtil   Stat `json:"load_cpu_util"`
+	LoadBusy      Stat `json:"load_busy"` // the load generator's loop_busy
 	OtherCPUUtil  Stat `json:"other_cpu_util"`
 	Noisy         int  `json:"noisy"` // repeats marked noisy
 }

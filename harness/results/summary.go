@@ -50,6 +50,7 @@ func Summarize(ms []Measurement) Summary {
 		ServerConns:       pick(func(m *Measurement) float64 { return float64(m.ServerConns) }),
 		ServerCPUUtil:     pick(func(m *Measurement) float64 { return m.ServerCPUUtil }),
 		LoadCPUUtil:       pick(func(m *Measurement) float64 { return m.LoadCPUUtil }),
+		LoadBusy:          pick(func(m *Measurement) float64 { return m.Load.LoopBusy }),
 		OtherCPUUtil:      pick(func(m *Measurement) float64 { return m.OtherCPUUtil }),
 		PerConn: PerConn{
 			Conns:       int(med(func(m *Measurement) float64 { return float64(m.PerConn.Conns) })),

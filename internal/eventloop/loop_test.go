@@ -162,3 +162,64 @@ func TestMaskString(t *testing.T) {
 		}
 	}
 }
+
+// IdleTime must tell a loop that waits from one that works: the loadgen
+// judges its own saturation by it.
+func TestIdleTimeCountsWaitingNotWork(t *testing.T) {
+	l := newLoop(t)
+	onLoop := running(t, l)
+	const span = 100 * time.Millisecond
+	tests := []struct {
+		name     string
+		handler  func() // runs on the loop at the start of the span
+		wantIdle func(idle time.Duration) bool
+	}{
+		{"waiting: blocked in the poller for the whole span", func() {},
+			func(idle time.Duration) bool { return idle >= span/2 }},
+		{"working: a handler busy for the whole span", func() {
+			for t0 := time.Now(); time.Since(t0) < span; {
+			}
+		}, func(idle time.Duration) bool { return idle < span/2 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var idle0, idle1 time.Duration
+			done := make(chan struct{})
+			onLoop(func() {
+				idle0 = l.IdleTime()
+				// The timer counts from the iteration's cached time: after a
+				// busy handler it is already due, and no wait follows.
+				l.AfterFunc(span, func() { close(done) })
+				tt.handler()
+			})
+			<-done
+			onLoop(func() { idle1 = l.IdleTime() })
+			if idle := idle1 - idle0; !tt.wantIdle(idle) {
+				t.Errorf("idle %v over a %v span", idle, span)
+			}
+		})
+	}
+}
+
+func TestSpinFiresTimerOnTimeAndCountsAsIdle(t *testing.T) {
+	l := newLoop(t)
+	onLoop := running(t, l)
+	const span = 50 * time.Millisecond
+	var idle0, idle1 time.Duration
+	var armed, fired time.Time
+	done := make(chan struct{})
+	onLoop(func() {
+		l.SetSpin(2 * span) // the whole wait is spent polling
+		idle0 = l.IdleTime()
+		armed = l.Now()
+		l.AfterFunc(span, func() { fired = time.Now(); close(done) })
+	})
+	<-done
+	onLoop(func() { idle1 = l.IdleTime(); l.SetSpin(0) })
+	if late := fired.Sub(armed); late < span {
+		t.Errorf("timer fired %v after arming, before its %v", late, span)
+	}
+	if idle := idle1 - idle0; idle < span/2 {
+		t.Errorf("idle %v over a %v span spent polling for a timer", idle, span)
+	}
+}

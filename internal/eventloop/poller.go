@@ -11,7 +11,8 @@ package eventloop
 //     del when it goes back to empty, modify otherwise; a backend never sees
 //     an empty mask.
 //   - wait blocks for at most msec milliseconds (-1: no limit, 0: poll) and
-//     returns how many events it stored; event(i) reads the i-th of them
+//     returns how many events it stored, and whether it had to block for
+//     them (found nothing ready at first); event(i) reads the i-th of them
 //     until the next wait. The events array is reused for every wait: no
 //     allocation per wait.
 //   - Readiness is level-triggered: an fd that is still readable after its
@@ -101,28 +102,28 @@ func (p *poller) del(fd int) error {
 	return nil
 }
 
-func (p *poller) wait(msec int) (int, error) {
+func (p *poller) wait(msec int) (n int, blocked bool, err error) {
 	// A busy loop nearly always finds events ready: collect them without
 	// the scheduler's syscall protocol (see rawsys.go), and only a wait
 	// that may really block goes through it.
-	n, err := rawPoll(p.epfd, p.events)
+	n, err = rawPoll(p.epfd, p.events)
 	if n > 0 || msec == 0 || (err != nil && err != unix.EINTR) {
 		if err == unix.EINTR {
-			return 0, nil
+			return 0, false, nil
 		}
 		if err != nil {
-			return 0, os.NewSyscallError("epoll_wait", err)
+			return 0, false, os.NewSyscallError("epoll_wait", err)
 		}
-		return n, nil
+		return n, false, nil
 	}
 	n, err = unix.EpollWait(p.epfd, p.events, msec)
 	if err == unix.EINTR {
-		return 0, nil
+		return 0, true, nil
 	}
 	if err != nil {
-		return 0, os.NewSyscallError("epoll_wait", err)
+		return 0, true, os.NewSyscallError("epoll_wait", err)
 	}
-	return n, nil
+	return n, true, nil
 }
 
 // event returns the fd and fired mask of the i-th event of the last wait.

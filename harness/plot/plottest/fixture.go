@@ -233,6 +233,7 @@ func concurrency(s server) results.Scenario {
 			ServerCPUPerReqUS: stat(1e6/s.peak*0.97, 0.03),
 			ServerCPUUtil:     stat(math.Min(0.99, rps/s.peak), 0.02),
 			LoadCPUUtil:       stat(math.Min(0.99, rps/140000), 0.02),
+			LoadBusy:          stat(math.Min(0.99, rps/140000), 0.02),
 			CtxSwitchesPerReq: stat(ctx, 0.1),
 			PSS:               stat(s.pssBase+float64(c)*s.pss*1.5, 0.02),
 			RSS:               stat(s.pssBase*1.3+float64(c)*s.rss*1.5, 0.02),
