@@ -5,10 +5,12 @@
 #   pipeline  c10k load -pipeline 16 responses/s
 #   idle      the most idle connections one generator process holds
 #   freeze    open loop at 2000 req/s, server frozen (SIGSTOP) for 1 s: p99 and count, beside wrk
+#   open      open loop at $RATES req/s, -c100 -d5s, polling (-spin 50us) and sleeping (-spin 0):
+#             client CPU per request, busiest loop's working share, late sends, p50/p99
 #
 # The epoll model on CPU $SERVER_CPU (0), the client on CPU $CLIENT_CPU (1).
 # Needs wrk (apt-get install -y wrk) and bin/c10k (make build).
-# Usage: scripts/measure-loadgen.sh [cpu|pipeline|idle|freeze|all]
+# Usage: scripts/measure-loadgen.sh [cpu|pipeline|idle|freeze|open|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -89,11 +91,36 @@ freeze() {
   stop_server
 }
 
+# open_at RATE SPIN: one open-loop run; prints its line of the table.
+open_at() {
+  local rate=$1 spin=$2 ticks
+  ticks=$(client_cpu "$BIN" load -q -url "$URL" -c 100 -rate "$rate" -d 5s -spin "$spin" -json "$WORK/rate.json")
+  python3 - "$WORK/rate.json" "$ticks" "$spin" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+us = int(sys.argv[2]) * 10000 / max(r["requests"], 1)
+print("  %7d req/s  -spin %-5s  %6.2f us client CPU/req  loop busy %3.0f%%  late %7d  p50 %6d us  p99 %8d us"
+      % (r["rate"], sys.argv[3], us, 100 * r["loop_busy"], r["late"], r["latency_us"]["p50"], r["latency_us"]["p99"]))
+PY
+}
+
+open() {
+  echo "== open loop: c10k load -c 100 -rate R -d 5s against the epoll model, polling vs sleeping"
+  start_model epoll "$PORT"
+  local rate
+  for rate in ${RATES:-10000 20000 50000 100000 200000}; do
+    open_at "$rate" 50us
+    open_at "$rate" 0
+  done
+  stop_server
+}
+
 case "${1:-all}" in
 cpu) cpu ;;
 pipeline) pipeline ;;
 idle) idle ;;
 freeze) freeze ;;
-all) cpu; pipeline; idle; freeze ;;
-*) echo "usage: $0 [cpu|pipeline|idle|freeze|all]" >&2; exit 2 ;;
+open) open ;;
+all) cpu; pipeline; idle; freeze; open ;;
+*) echo "usage: $0 [cpu|pipeline|idle|freeze|open|all]" >&2; exit 2 ;;
 esac
