@@ -103,7 +103,7 @@ func (c *conn) abandonConnect() {
 func (c *conn) connectFailed(now int64, err error) {
 	w := c.w
 	c.state = stateDown
-	w.lastErr.Store(err.Error())
+	w.connectError(err)
 	c.firstTry()
 	if !w.loading {
 		return // startLoad tries again, inside the window

@@ -187,13 +187,14 @@ func (c *coordinator) drainDone(done <-chan int, pending int) int {
 
 func (c *coordinator) deadServer() string {
 	var open, last int64
-	lastErr := ""
+	lastErr, portsOut := "", false
 	for _, w := range c.workers {
 		open += w.established.Load()
 		last = max(last, w.progress.Load())
 		if s, ok := w.lastErr.Load().(string); ok {
 			lastErr = s
 		}
+		portsOut = portsOut || w.portsOut.Load()
 	}
 	idle := time.Duration(int64(time.Since(c.p.base)) - last)
 	if open > 0 || idle < c.o.deadAfter() {
@@ -201,6 +202,12 @@ func (c *coordinator) deadServer() string {
 	}
 	if lastErr == "" {
 		lastErr = "no answer"
+	}
+	if portsOut {
+		// The server may be fine: this side ran out of (address, port) pairs.
+		return fmt.Sprintf("out of local ports: no connection to %s could be opened for %v (last error: %s); "+
+			"spread connections over more source addresses (-sources) or widen net.ipv4.ip_local_port_range; results are partial",
+			c.p.tgt.addr, idle.Round(time.Millisecond), lastErr)
 	}
 	return fmt.Sprintf("server at %s gone: no connection open and no answer for %v (last error: %s); results are partial",
 		c.p.tgt.addr, idle.Round(time.Millisecond), lastErr)

@@ -2,9 +2,13 @@ package loadgen
 
 import (
 	"net"
+	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Every failure is counted by kind and the run ends by itself, cleanly.
@@ -110,4 +114,29 @@ func TestUnansweredRequestsTimeOut(t *testing.T) {
 		t.Fatalf("server accepted %d connections, want the timed-out ones replaced", got)
 	}
 	s.freeze(0)
+}
+
+// With no connection open and every connect failing, the verdict names the
+// cause: a server gone, or this side out of local ports (EADDRNOTAVAIL),
+// which no restart of the server would fix.
+func TestDeadServerVerdictNamesTheCause(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"server gone", os.NewSyscallError("connect", unix.ECONNREFUSED), "server at 127.0.0.1:1 gone"},
+		{"out of local ports", os.NewSyscallError("connect", unix.EADDRNOTAVAIL), "out of local ports"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &plan{tgt: target{addr: netip.MustParseAddrPort("127.0.0.1:1")}, base: time.Now().Add(-time.Minute)}
+			w := &worker{p: p}
+			w.connectError(tt.err)
+			c := &coordinator{p: p, o: &Options{}, workers: []*worker{w}}
+			if got := c.deadServer(); !strings.Contains(got, tt.want) {
+				t.Fatalf("verdict %q, want it to say %q", got, tt.want)
+			}
+		})
+	}
 }

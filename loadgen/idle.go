@@ -87,7 +87,7 @@ func (c *idleConn) connect(now int64) {
 	w := c.w
 	fd, connected, err := w.dial.dial()
 	if err != nil {
-		w.lastErr.Store(err.Error())
+		w.connectError(err)
 		w.idleResolve(false, ErrConnect)
 		return
 	}
@@ -107,7 +107,7 @@ func (c *idleConn) connect(now int64) {
 
 func (c *idleConn) onWritable(fd int, _ eventloop.Mask) {
 	if err := connectResult(fd); err != nil {
-		c.w.lastErr.Store(err.Error())
+		c.w.connectError(err)
 		c.fail(ErrConnect)
 		return
 	}

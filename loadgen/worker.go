@@ -1,8 +1,11 @@
 package loadgen
 
 import (
+	"errors"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"c10k/internal/eventloop"
 	"c10k/models/wire"
@@ -88,6 +91,7 @@ type worker struct {
 	progress     atomic.Int64 // ns of the last connect or response
 	lastProgress int64        // loop-local copy, to store the atomic rarely
 	lastErr      atomic.Value // string: the last connect error
+	portsOut     atomic.Bool  // a connect failed for want of a local port
 }
 
 func newWorker(id int, p *plan, loop *eventloop.Loop, mb *mailbox, conns, idle int) *worker {
@@ -135,6 +139,14 @@ func (w *worker) clock() int64 { return int64(time.Since(w.p.base)) }
 func (w *worker) at(t int64, f func()) eventloop.TimerID {
 	now := int64(w.loop.Now().Sub(w.p.base))
 	return w.loop.AfterFunc(time.Duration(t-now), f)
+}
+
+// connectError records a failed connect for the coordinator's verdict.
+func (w *worker) connectError(err error) {
+	w.lastErr.Store(err.Error())
+	if errors.Is(err, unix.EADDRNOTAVAIL) {
+		w.portsOut.Store(true)
+	}
 }
 
 func (w *worker) madeProgress(now int64) {

@@ -7,10 +7,13 @@
 #   freeze    open loop at 2000 req/s, server frozen (SIGSTOP) for 1 s: p99 and count, beside wrk
 #   open      open loop at $RATES req/s, -c100 -d5s, polling (-spin 50us) and sleeping (-spin 0):
 #             client CPU per request, busiest loop's working share, late sends, p50/p99
+#   ports     ephemeral ports run out: with net.ipv4.ip_local_port_range narrowed to 1,000 ports
+#             for the run (root; restored on exit, and not part of "all"), -idle 3000 over as
+#             many 127.0.0.x sources as needed, then the same with -sources 1
 #
 # The epoll model on CPU $SERVER_CPU (0), the client on CPU $CLIENT_CPU (1).
 # Needs wrk (apt-get install -y wrk) and bin/c10k (make build).
-# Usage: scripts/measure-loadgen.sh [cpu|pipeline|idle|freeze|open|all]
+# Usage: scripts/measure-loadgen.sh [cpu|pipeline|idle|freeze|open|ports|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -115,12 +118,36 @@ open() {
   stop_server
 }
 
+ports() {
+  echo "== ports: ip_local_port_range narrowed to 40000-40999, -c 10 -idle 3000"
+  local old
+  old=$(sysctl -n net.ipv4.ip_local_port_range | tr '\t' ' ')
+  trap 'sysctl -qw net.ipv4.ip_local_port_range="'"$old"'"; cleanup' EXIT
+  start_model epoll "$PORT"
+  sysctl -qw net.ipv4.ip_local_port_range="40000 40999"
+  local sources
+  for sources in 0 1; do
+    taskset -c "$CLIENT_CPU" "$BIN" load -q -url "$URL" -c 10 -idle 3000 -connect-rate 5000 -d 2s -sources "$sources" \
+      -json "$WORK/ports.json" >/dev/null 2>&1 || true
+    python3 - "$WORK/ports.json" "$sources" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("  -sources %s: %d source addresses, idle %d opened of %d, connect errors %d%s"
+      % (sys.argv[2], r["sources"], r["idle_opened"], r["idle_requested"], r["idle_errors"]["connect"] + r["errors"]["connect"],
+         ("; " + r["message"]) if r["message"] else ""))
+PY
+  done
+  sysctl -qw net.ipv4.ip_local_port_range="$old"
+  stop_server
+}
+
 case "${1:-all}" in
 cpu) cpu ;;
 pipeline) pipeline ;;
 idle) idle ;;
 freeze) freeze ;;
 open) open ;;
+ports) ports ;;
 all) cpu; pipeline; idle; freeze; open ;;
-*) echo "usage: $0 [cpu|pipeline|idle|freeze|open|all]" >&2; exit 2 ;;
+*) echo "usage: $0 [cpu|pipeline|idle|freeze|open|ports|all]" >&2; exit 2 ;;
 esac
