@@ -34,6 +34,14 @@
 // wire.ParseResponse. Latency goes into HdrHistograms (1 us to 60 s, 3
 // significant digits).
 //
+// The open-loop schedule is kept with nanosecond precision: a loop whose
+// next request is far off sleeps on a timerfd; one whose next request is
+// due within Spin polls for it instead, since a sleep costs more than the
+// wait (DefaultSpin). Each loop accounts the time it spends waiting, and
+// Result.LoopBusy reports the busiest loop's working share of the window:
+// the generator's own saturation, which its CPU time no longer shows once
+// it polls.
+//
 // # Limits
 //
 // Run raises RLIMIT_NOFILE to its hard limit and, if connections still do
@@ -46,6 +54,7 @@
 // Nothing the server does is fatal. Failures are counted by kind (connect,
 // read, write, timeout, status, parse), one count per request lost; broken
 // connections are replaced. When no connection can be kept open for
-// DeadAfter, the server is considered gone and Run returns what it measured
-// with Complete false and a Message.
+// DeadAfter, the server is considered gone (or, when connects fail with
+// EADDRNOTAVAIL, the local ports exhausted) and Run returns what it
+// measured with Complete false and a Message.
 package loadgen

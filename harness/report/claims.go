@@ -53,6 +53,7 @@ const (
 	figFDs         = "04-fds"
 	figThroughput  = "05-throughput"
 	figLatency     = "06-latency"
+	figRate        = "07-rate-latency"
 	figSpectrum    = "08-spectrum"
 	figCPU         = "10-cpu"
 	figCtxSwitches = "11-ctx-switches"

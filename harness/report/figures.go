@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"c10k/harness/plot"
+	"c10k/harness/results"
 )
 
 // buildFigures lists every figure of the report with its path relative to
@@ -40,7 +41,39 @@ func buildFigures(v view, runDir, outPath string) ([]FigureRef, error) {
 		default:
 			f.Present = true
 		}
+		if s.Name == figRate {
+			f.Note = rateNote(v.scs["rate"])
+		}
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// rateNote warns where the open-loop latency includes the load generator's
+// own wake-ups: a loop polls for requests due within spin_us of each other
+// and sleeps on a timer between requests farther apart, so below
+// loops x 1e6 / spin_us req/s every latency carries one wake-up of the
+// generator on top of the server's.
+func rateNote(scs []results.Scenario) string {
+	var spinUs int64
+	loops := 0
+	for _, sc := range scs {
+		for _, l := range sc.Levels {
+			for _, m := range l.Repeats {
+				spinUs = max(spinUs, m.Load.SpinUs)
+				loops = max(loops, m.Load.Loops)
+			}
+		}
+	}
+	if len(scs) == 0 {
+		return ""
+	}
+	if spinUs == 0 {
+		return "The load generator slept on a timer between requests at every rate (no spin_us in its results): " +
+			"each latency includes its own wake-up as well as the server's."
+	}
+	below := float64(max(loops, 1)) * 1e6 / float64(spinUs)
+	return fmt.Sprintf("Below about %s req/s the load generator's loop has more than %d us between requests and sleeps on a timer "+
+		"instead of polling (spin_us in the results): those latencies include its own wake-up as well as the server's, "+
+		"so at those rates the curve reads higher than the server alone makes it.", plot.FormatCount(below), spinUs)
 }

@@ -78,6 +78,7 @@ type FigureRef struct {
 	Path    string // relative to the report, slash-separated
 	Present bool
 	Missing string // why not, when not Present
+	Note    string // how to read it, when the run calls for a warning
 }
 
 // Story is where one server wins and where it loses, in this run.

@@ -236,10 +236,10 @@ func (l *Loop) tick() { l.now = int64(time.Since(l.base)) }
 
 // IdleTime is how long Run has spent waiting with nothing to do: blocked
 // in the poller, or polling and finding nothing ready (spinning for a
-// timer, see SetSpin, is idle too). Over an interval,
-// one minus its growth divided by the elapsed time is the loop's busy
-// share: how close the loop is to being the bottleneck itself, which its
-// CPU time cannot say once the loop polls instead of sleeping.
+// timer, see SetSpin, is idle too). Over an interval, one minus its growth
+// divided by the elapsed time is the loop's busy share: how close the loop
+// is to being the bottleneck itself, which its CPU time cannot say once
+// the loop polls instead of sleeping.
 func (l *Loop) IdleTime() time.Duration {
 	return time.Duration(l.idle)
 }
@@ -269,9 +269,8 @@ func (l *Loop) CancelTimer(id TimerID) bool {
 // waitTimeout is the time to the nearest timer, rounded up to the next
 // millisecond so the wait never returns just before a deadline and spins.
 // It is 0 when resumed connections are waiting or the timer is due within
-// the spin horizon (SetSpin), and -1 when nothing is
-// scheduled: the loop then sleeps until an fd is ready, with no polling
-// period.
+// the spin horizon (SetSpin), and -1 when nothing is scheduled: the loop
+// then sleeps until an fd is ready, with no polling period.
 func (l *Loop) waitTimeout() int {
 	if len(l.resumeq) > 0 {
 		return 0
