@@ -30,6 +30,10 @@ Examples:
   # open loop at 2000 requests/s in total, latency from the intended send time
   c10k load -url http://127.0.0.1:8080/ -c 50 -d 30s -rate 2000 -hgrm lat.hgrm
 
+  # open loop at a low rate, timed as finely as the machine allows: poll for
+  # every request instead of sleeping between them (costs the generator's core)
+  c10k load -url http://127.0.0.1:8080/ -c 10 -d 10s -rate 5000 -spin 1ms
+
   # TechEmpower-style pipelining, 16 requests in flight per connection
   c10k load -url http://127.0.0.1:8080/ -c 256 -d 10s -pipeline 16
 
@@ -71,7 +75,8 @@ func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
 	fs.IntVar(&o.Loops, "loops", 0, "event loops, one OS thread each; 0: one per CPU this process may use (taskset)")
 	fs.DurationVar(&o.DeadAfter, "dead-after", loadgen.DefaultDeadAfter, "stop with partial results once no connection is open and none succeeds for this `duration`")
 	fs.DurationVar(&lf.spin, "spin", loadgen.DefaultSpin, "open loop: poll rather than sleep when the next request is due within this `duration`;\n"+
-		"0: always sleep on a timer (cheaper in CPU at low rates, later sends and reads)")
+		"0: always sleep on a timer (less CPU; every request then pays the generator's own wake-up).\n"+
+		"The busiest loop's working share (loop_busy) says whether the generator kept up")
 	fs.StringVar(&lf.jsonPath, "json", "", "write the result as JSON to `FILE` (- for stdout)")
 	fs.StringVar(&lf.hgrmPath, "hgrm", "", "write the latency distribution in HdrHistogram's percentile text format (ms) to `FILE`")
 	fs.BoolVar(&lf.quiet, "q", false, "no human summary")
