@@ -61,7 +61,7 @@ func (c *conn) connect() {
 		return
 	}
 	now := w.clock()
-	fd, connected, err := w.dial.dial()
+	fd, connected, err := w.dialWatched(c.onWritableFn)
 	if err != nil {
 		c.connectFailed(now, err)
 		return
@@ -69,12 +69,6 @@ func (c *conn) connect() {
 	c.fd, c.connectAt = fd, now
 	if connected {
 		c.attach(now)
-		return
-	}
-	if err := w.loop.Watch(fd, eventloop.Writable, c.onWritableFn); err != nil {
-		_ = unix.Close(fd)
-		c.fd = -1
-		c.connectFailed(now, err)
 		return
 	}
 	c.state = stateConnecting

@@ -85,7 +85,7 @@ func (w *worker) checkIdleDone() {
 
 func (c *idleConn) connect(now int64) {
 	w := c.w
-	fd, connected, err := w.dial.dial()
+	fd, connected, err := w.dialWatched(c.onWritableFn)
 	if err != nil {
 		w.connectError(err)
 		w.idleResolve(false, ErrConnect)
@@ -94,12 +94,6 @@ func (c *idleConn) connect(now int64) {
 	c.fd, c.since = fd, now
 	if connected {
 		c.attach(now)
-		return
-	}
-	if err := w.loop.Watch(fd, eventloop.Writable, c.onWritableFn); err != nil {
-		_ = unix.Close(fd)
-		c.fd = -1
-		w.idleResolve(false, ErrConnect)
 		return
 	}
 	c.state = idleConnecting

@@ -141,6 +141,21 @@ func (w *worker) at(t int64, f func()) eventloop.TimerID {
 	return w.loop.AfterFunc(time.Duration(t-now), f)
 }
 
+// dialWatched starts a non-blocking connect. Unless it completed at once
+// (connected), the socket is watched until it is writable, when
+// onWritable must check how the connect went; on error no fd is left open.
+func (w *worker) dialWatched(onWritable func(fd int, fired eventloop.Mask)) (fd int, connected bool, err error) {
+	fd, connected, err = w.dial.dial()
+	if err != nil || connected {
+		return fd, connected, err
+	}
+	if err := w.loop.Watch(fd, eventloop.Writable, onWritable); err != nil {
+		_ = unix.Close(fd)
+		return -1, false, err
+	}
+	return fd, false, nil
+}
+
 // connectError records a failed connect for the coordinator's verdict.
 func (w *worker) connectError(err error) {
 	w.lastErr.Store(err.Error())
