@@ -136,8 +136,8 @@ func (l *Loop) Run() error {
 
 	l.tick()
 	for !l.stopping.Load() {
-		timeout := l.waitTimeout()
 		before := int64(time.Since(l.base))
+		timeout := l.waitTimeout(before)
 		if l.lastEmpty {
 			l.idle += before - l.lastAfter
 		}
@@ -271,7 +271,7 @@ func (l *Loop) CancelTimer(id TimerID) bool {
 // It is 0 when resumed connections are waiting or the timer is due within
 // the spin horizon (SetSpin), and -1 when nothing is scheduled: the loop
 // then sleeps until an fd is ready, with no polling period.
-func (l *Loop) waitTimeout() int {
+func (l *Loop) waitTimeout(now int64) int {
 	if len(l.resumeq) > 0 {
 		return 0
 	}
@@ -279,7 +279,7 @@ func (l *Loop) waitTimeout() int {
 	if !ok {
 		return -1
 	}
-	d := when - int64(time.Since(l.base))
+	d := when - now
 	if d <= 0 || d < l.spin {
 		return 0
 	}
