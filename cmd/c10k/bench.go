@@ -50,9 +50,21 @@ Examples:
   c10k bench -server-cpus 0-1 -load-cpus 2-3
 `
 
+var benchHelp = help{
+	synopsis: "c10k bench [-scenarios a,b] [-models m1,m2] [-full|-smoke] [-repeats N] [-out DIR]\n" +
+		"                  [-server-cpus LIST] [-load-cpus LIST]",
+	about: "Runs each scenario at each level against each server: a fresh server process\n" +
+		"per level pinned to -server-cpus, `c10k load` pinned to -load-cpus, the server's\n" +
+		"process tree and the machine sampled from /proc. Writes DIR/run.json, one\n" +
+		"SCENARIO-SERVER.json and .csv per scenario and server, and hgrm/ latency files\n" +
+		"(results/README.md explains them). A server that fails is recorded and the run\n" +
+		"goes on. Ctrl-C stops the children, keeps what was measured and marks the run\n" +
+		"incomplete. Exit status: 0 complete, 1 error, 2 bad usage, 130 interrupted.",
+	examples: benchExamples,
+}
+
 func runBench(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("c10k bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("c10k bench", benchHelp, stderr)
 	var (
 		opt    harness.Options
 		full   = fs.Bool("full", false, "run the full grid (larger levels, 10 s per level, 3 repeats)")
@@ -68,27 +80,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opt.ScriptsDir, "scripts", "", "`directory` with the peers' configuration templates; default: scripts/ of this checkout")
 	fs.DurationVar(&opt.Period, "sample", 250*time.Millisecond, "sampling `period` of /proc")
 	fs.BoolVar(&opt.DryRun, "plan", false, "print the plan (levels, skips, warnings, estimated time) and exit")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: c10k bench [-scenarios a,b] [-models m1,m2] [-full|-smoke] [-repeats N] [-out DIR]")
-		fmt.Fprintln(stderr, "                  [-server-cpus LIST] [-load-cpus LIST]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Runs each scenario at each level against each server: a fresh server process")
-		fmt.Fprintln(stderr, "per level pinned to -server-cpus, `c10k load` pinned to -load-cpus, the server's")
-		fmt.Fprintln(stderr, "process tree and the machine sampled from /proc. Writes DIR/run.json, one")
-		fmt.Fprintln(stderr, "SCENARIO-SERVER.json and .csv per scenario and server, and hgrm/ latency files")
-		fmt.Fprintln(stderr, "(results/README.md explains them). A server that fails is recorded and the run")
-		fmt.Fprintln(stderr, "goes on. Ctrl-C stops the children, keeps what was measured and marks the run")
-		fmt.Fprintln(stderr, "incomplete. Exit status: 0 complete, 1 error, 2 bad usage, 130 interrupted.")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Flags:")
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, benchExamples)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if status, ok := parseFlags(fs, args); !ok {
+		return status
 	}
 	if err := checkBenchFlags(fs, *full, *smoke, &opt); err != nil {
 		fmt.Fprintf(stderr, "c10k bench: %v\n", err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,6 +43,17 @@ Examples:
   taskset -c 1 c10k load -url http://127.0.0.1:8080/ -c 100 -d 10s -warmup 2s -json -
 `
 
+var loadHelp = help{
+	synopsis: "c10k load -url URL -c CONNS -d DUR [-rate REQ_PER_S] [-idle K] [-pipeline N] [-warmup DUR] [-json FILE] [-hgrm FILE]",
+	about: "Closed loop by default: each connection sends its next request when the answer\n" +
+		"to the previous one arrives. -rate makes it open loop: requests leave on a fixed\n" +
+		"schedule whatever the server does, and a server that falls behind is charged for\n" +
+		"the whole wait (no coordinated omission). The run lasts -warmup + -d, plus, in open\n" +
+		"loop, up to -timeout for the last answers, plus the time to open the idle pool.\n" +
+		"Exit status: 0 complete, 1 ended early (results still written), 2 bad usage.",
+	examples: loadExamples,
+}
+
 // loadFlags holds what the command line asks beyond loadgen.Options.
 type loadFlags struct {
 	opts     loadgen.Options
@@ -55,8 +65,7 @@ type loadFlags struct {
 
 func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
 	lf := &loadFlags{}
-	fs := flag.NewFlagSet("c10k load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("c10k load", loadHelp, stderr)
 	o := &lf.opts
 	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080/", "target `URL`: http://IPv4-or-localhost[:port]/path")
 	fs.IntVar(&o.Connections, "c", 10, "active keep-alive `connections`")
@@ -80,30 +89,13 @@ func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
 	fs.StringVar(&lf.jsonPath, "json", "", "write the result as JSON to `FILE` (- for stdout)")
 	fs.StringVar(&lf.hgrmPath, "hgrm", "", "write the latency distribution in HdrHistogram's percentile text format (ms) to `FILE`")
 	fs.BoolVar(&lf.quiet, "q", false, "no human summary")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: c10k load -url URL -c CONNS -d DUR [-rate REQ_PER_S] [-idle K] [-pipeline N] [-warmup DUR] [-json FILE] [-hgrm FILE]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Closed loop by default: each connection sends its next request when the answer")
-		fmt.Fprintln(stderr, "to the previous one arrives. -rate makes it open loop: requests leave on a fixed")
-		fmt.Fprintln(stderr, "schedule whatever the server does, and a server that falls behind is charged for")
-		fmt.Fprintln(stderr, "the whole wait (no coordinated omission). The run lasts -warmup + -d, plus, in open")
-		fmt.Fprintln(stderr, "loop, up to -timeout for the last answers, plus the time to open the idle pool.")
-		fmt.Fprintln(stderr, "Exit status: 0 complete, 1 ended early (results still written), 2 bad usage.")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Flags:")
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, loadExamples)
-	}
 	return fs, lf
 }
 
 func runLoad(args []string, stdout, stderr io.Writer) int {
 	fs, lf := newLoadFlagSet(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if status, ok := parseFlags(fs, args); !ok {
+		return status
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "c10k load: unexpected argument %q (the target is given with -url)\n", fs.Arg(0))

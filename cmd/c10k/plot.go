@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,26 +26,20 @@ Examples:
   c10k plot -in results/latest -out /tmp/plots
 `
 
+var plotHelp = help{
+	synopsis: "c10k plot -in DIR [-out DIR]",
+	about: "Draws every figure of the report from an existing results directory, without\n" +
+		"running anything: NN-name.png for the report and NN-name.svg beside it.\n" +
+		"A figure whose scenario is not in the run is skipped, and said so on stderr.",
+	examples: plotExamples,
+}
+
 func runPlot(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("c10k plot", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("c10k plot", plotHelp, stderr)
 	in := fs.String("in", "", "results `DIR` of one run (run.json and the scenario files)")
 	out := fs.String("out", "", "where to write the figures (`DIR`); default: DIR/plots")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: c10k plot -in DIR [-out DIR]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Draws every figure of the report from an existing results directory, without")
-		fmt.Fprintln(stderr, "running anything: NN-name.png for the report and NN-name.svg beside it.")
-		fmt.Fprintln(stderr, "A figure whose scenario is not in the run is skipped, and said so on stderr.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, plotExamples)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if status, ok := parseFlags(fs, args); !ok {
+		return status
 	}
 	if *in == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "c10k plot: -in DIR is required, and nothing else may follow the flags")

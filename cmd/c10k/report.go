@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -29,26 +27,20 @@ Examples:
   c10k report -in results/latest -out -
 `
 
+var reportHelp = help{
+	synopsis: "c10k report -in DIR [-out FILE]",
+	about: "Writes the Markdown report of a run from its results, without running anything:\n" +
+		"what ran, on what machine, the figures (drawn by 'c10k plot' into DIR/plots),\n" +
+		"headline numbers, and the essay's claims tested against this run's numbers.",
+	examples: reportExamples,
+}
+
 func runReport(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("c10k report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("c10k report", reportHelp, stderr)
 	in := fs.String("in", "", "results `DIR` of one run (run.json and the scenario files)")
 	out := fs.String("out", "REPORT.md", "report `FILE` to write (- for stdout); figure links are relative to it")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: c10k report -in DIR [-out FILE]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Writes the Markdown report of a run from its results, without running anything:")
-		fmt.Fprintln(stderr, "what ran, on what machine, the figures (drawn by 'c10k plot' into DIR/plots),")
-		fmt.Fprintln(stderr, "headline numbers, and the essay's claims tested against this run's numbers.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, reportExamples)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if status, ok := parseFlags(fs, args); !ok {
+		return status
 	}
 	if *in == "" || *out == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "c10k report: -in DIR is required, -out may not be empty, and nothing else may follow the flags")

@@ -57,6 +57,15 @@ Examples:
   c10k serve -model thread -addr 127.0.0.1:9000 -body 4096
 `
 
+var serveHelp = help{
+	synopsis: "c10k serve -model thread|goroutine|epoll [-addr 127.0.0.1:8080] [-body BYTES] [-work DUR] [-wait DUR]",
+	about: "Runs one server model until SIGINT or SIGTERM, then exits 0. The first line on\n" +
+		"stdout is \"listening on HOST:PORT\", printed once the socket accepts connections;\n" +
+		"the model, pid and GOMAXPROCS go to stderr. Exit status: 0 stopped by a signal,\n" +
+		"1 the server failed (e.g. address in use), 2 bad usage.",
+	examples: serveExamples,
+}
+
 func serveModelNames() string {
 	names := make([]string, 0, len(serveModels))
 	for n := range serveModels {
@@ -67,8 +76,7 @@ func serveModelNames() string {
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("c10k serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("c10k serve", serveHelp, stderr)
 	model := fs.String("model", "", "server `model`: "+serveModelNames()+" (required)")
 	cfg := server.Config{}
 	fs.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "listen `address`, IPv4 host:port; port 0 picks a free one")
@@ -76,23 +84,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Work, "work", 0, "CPU burned per request on the serving thread (`duration`)")
 	fs.DurationVar(&cfg.Wait, "wait", 0, "simulated backend I/O per request (`duration`): a blocking sleep in the\n"+
 		"thread model, a parked goroutine in the goroutine model, a timer in the event loop")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: c10k serve -model thread|goroutine|epoll [-addr 127.0.0.1:8080] [-body BYTES] [-work DUR] [-wait DUR]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, `Runs one server model until SIGINT or SIGTERM, then exits 0. The first line on`)
-		fmt.Fprintln(stderr, `stdout is "listening on HOST:PORT", printed once the socket accepts connections;`)
-		fmt.Fprintln(stderr, `the model, pid and GOMAXPROCS go to stderr. Exit status: 0 stopped by a signal,`)
-		fmt.Fprintln(stderr, `1 the server failed (e.g. address in use), 2 bad usage.`)
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Flags:")
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, serveExamples)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if status, ok := parseFlags(fs, args); !ok {
+		return status
 	}
 	newServer, err := checkServeFlags(fs, *model, cfg)
 	if err != nil {
