@@ -5,7 +5,6 @@ import (
 	"net"
 	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -36,26 +35,6 @@ func TestListenerReuseAddr(t *testing.T) {
 	}
 	if v == 0 {
 		t.Fatal("SO_REUSEADDR is not set on the listener")
-	}
-}
-
-func TestServeAfterClose(t *testing.T) {
-	s, err := New(modeltest.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Serve after Close = %v, want nil", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Serve after Close did not return")
 	}
 }
 

@@ -1,6 +1,8 @@
 package modeltest
 
 import (
+	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -111,5 +113,33 @@ func TestFDExhaustionSadSpin(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "spins on EMFILE") {
 		t.Fatalf("exhaustion test failed, but not for spinning:\n%s", out)
+	}
+}
+
+// lifecycleFake is a server whose Serve and Close return what it is told.
+type lifecycleFake struct{ serveErr, closeErr error }
+
+func (f lifecycleFake) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+func (f lifecycleFake) Serve() error   { return f.serveErr }
+func (f lifecycleFake) Close() error   { return f.closeErr }
+
+// The lifecycle check must fail a server that errs in Close or in a Serve
+// that follows it.
+func TestServeAfterCloseCatchesBrokenServers(t *testing.T) {
+	tests := []struct {
+		name    string
+		s       lifecycleFake
+		wantErr bool
+	}{
+		{"happy: both nil", lifecycleFake{}, false},
+		{"sad: Close fails", lifecycleFake{closeErr: errors.New("boom")}, true},
+		{"sad: Serve after Close fails", lifecycleFake{serveErr: errors.New("use of closed listener")}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := serveAfterClose(tt.s); (err != nil) != tt.wantErr {
+				t.Fatalf("serveAfterClose = %v, want error %v", err, tt.wantErr)
+			}
+		})
 	}
 }

@@ -69,6 +69,30 @@ func Run(t *testing.T, start StartFunc) {
 			}
 		})
 	}
+	t.Run("lifecycle: Serve after Close returns nil at once", func(t *testing.T) {
+		if err := serveAfterClose(start(t, DefaultConfig())); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// serveAfterClose closes s before it ever served: a harness that stops a
+// server while it is still starting must not leave Serve blocked.
+func serveAfterClose(s server.Server) error {
+	if err := s.Close(); err != nil {
+		return fmt.Errorf("Close before Serve = %v, want nil", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("Serve after Close = %v, want nil", err)
+		}
+		return nil
+	case <-time.After(stopTimeout):
+		return fmt.Errorf("Serve after Close did not return within %v", stopTimeout)
+	}
 }
 
 // Serve runs s.Serve in a goroutine, waits until s answers a request, and

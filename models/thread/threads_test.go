@@ -111,26 +111,6 @@ func TestRefuseOverThreadLimit(t *testing.T) {
 	}
 }
 
-func TestServeAfterClose(t *testing.T) {
-	s, err := New(modeltest.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Serve after Close = %v, want nil", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Serve after Close did not return")
-	}
-}
-
 func TestServeTwice(t *testing.T) {
 	s, _ := startServer(t)
 	if err := s.Serve(); !errors.Is(err, ErrServing) {
