@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,6 +14,7 @@ import (
 	"c10k/harness/peers"
 	"c10k/harness/proc"
 	"c10k/harness/procfs"
+	"c10k/harness/registry"
 	"c10k/harness/results"
 	"c10k/harness/scenario"
 )
@@ -127,6 +127,7 @@ func (h *harness) prepare() error {
 	})
 	h.run.Warnings = append(h.run.Warnings, h.plan.Warnings...)
 	h.run.Skipped = h.plan.Skipped
+	h.run.SitOuts = h.plan.SitOuts
 	h.run.Planned = len(h.plan.Steps)
 	h.run.EstimateS = h.plan.EstimateS()
 	if h.opt.DryRun {
@@ -149,16 +150,21 @@ func (h *harness) resolveServers() ([]server, []string, error) {
 	want := h.opt.Servers
 	explicit := len(want) > 0
 	if !explicit {
-		want = append(slices.Clone(Models), peers.Names...)
+		want = registry.Names(registry.Servers)
 	}
 	var out []server
 	var warnings []string
 	for _, n := range want {
+		e, ok := registry.Lookup(n)
 		switch {
-		case slices.Contains(Models, n):
-			out = append(out, server{Server: modelServer(n), version: h.opt.Version})
-		case peers.IsPeer(n):
-			p, err := peers.Lookup(n, h.opt.ScriptsDir)
+		case !ok:
+			return nil, nil, fmt.Errorf("harness: unknown server %q (models: %s; peers: %s)", n,
+				strings.Join(registry.Names(registry.OfKind(results.KindModel)), ", "),
+				strings.Join(registry.Names(registry.OfKind(results.KindPeer)), ", "))
+		case e.Peer == nil:
+			out = append(out, server{Server: e, version: h.opt.Version})
+		default:
+			p, err := peers.Lookup(e, h.opt.ScriptsDir)
 			if err != nil {
 				if explicit || !errors.Is(err, peers.ErrNotInstalled) {
 					warnings = append(warnings, "peer skipped: "+err.Error())
@@ -167,10 +173,7 @@ func (h *harness) resolveServers() ([]server, []string, error) {
 				}
 				continue
 			}
-			out = append(out, server{Server: p.Server(), peer: &p, version: p.Version})
-		default:
-			return nil, nil, fmt.Errorf("harness: unknown server %q (models: %s; peers: %s)", n,
-				strings.Join(Models, ", "), strings.Join(peers.Names, ", "))
+			out = append(out, server{Server: e, peer: &p, version: p.Version})
 		}
 	}
 	if len(out) == 0 {

@@ -20,9 +20,6 @@ import (
 	"c10k/harness/scenario"
 )
 
-// Models are our three servers, run as `c10k serve -model NAME`.
-var Models = []string{"thread", "goroutine", "epoll"}
-
 // readyTimeout bounds how long a server may take to start listening.
 const readyTimeout = 15 * time.Second
 
@@ -37,15 +34,6 @@ type server struct {
 	scenario.Server
 	peer    *peers.Peer // nil for our models
 	version string
-}
-
-// modelServer describes one of our models for the planner.
-func modelServer(name string) scenario.Server {
-	s := scenario.Server{Name: name, Kind: results.KindModel}
-	if name == "thread" {
-		s.ThreadsPerConn = 1
-	}
-	return s
 }
 
 // running is a started server.

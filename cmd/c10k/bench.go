@@ -16,8 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"c10k/harness"
-	"c10k/harness/peers"
 	"c10k/harness/proc"
+	"c10k/harness/registry"
 	"c10k/harness/results"
 	"c10k/harness/scenario"
 )
@@ -69,8 +69,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		opt    harness.Options
 		full   = fs.Bool("full", false, "run the full grid (larger levels, 10 s per level, 3 repeats)")
 		smoke  = fs.Bool("smoke", false, "run the smoke grid (models only unless -models says otherwise: idle 200 and concurrency 10, 2 s each)")
-		models = fs.String("models", "", "comma-separated `servers`: models ("+strings.Join(harness.Models, ", ")+
-			") and peers ("+strings.Join(peers.Names, ", ")+"); default: every model and every installed peer")
+		models = fs.String("models", "", "comma-separated `servers`: models ("+strings.Join(registry.Names(registry.OfKind(results.KindModel)), ", ")+
+			") and peers ("+strings.Join(registry.Names(registry.OfKind(results.KindPeer)), ", ")+"); default: every model and every installed peer")
 		scenarios = fs.String("scenarios", "", "comma-separated `scenarios` ("+strings.Join(scenario.Names, ", ")+"); default: all of the grid's")
 	)
 	fs.StringVar(&opt.OutDir, "out", "", "results `directory` to create; default results/run-YYYYMMDD-HHMMSS")
@@ -100,7 +100,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			opt.Servers = append(opt.Servers, strings.TrimSpace(m))
 		}
 	} else if *smoke {
-		opt.Servers = harness.Models
+		opt.Servers = registry.Names(registry.OfKind(results.KindModel))
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -201,8 +201,9 @@ func findScripts(exe string) string {
 		}
 	}
 	dirs = append(dirs, filepath.Join(filepath.Dir(filepath.Dir(exe)), "scripts"))
+	nginx, _ := registry.Lookup(registry.Nginx)
 	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, peers.NginxTemplate)); err == nil {
+		if _, err := os.Stat(filepath.Join(d, nginx.Peer.Template)); err == nil {
 			return d
 		}
 	}

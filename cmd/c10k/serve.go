@@ -8,31 +8,36 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
 
-	"c10k/models/epoll"
-	"c10k/models/goroutine"
+	"c10k/harness/registry"
+	"c10k/harness/results"
 	"c10k/models/server"
-	"c10k/models/thread"
 	"c10k/models/wire"
 )
 
 func init() {
 	commands["serve"] = command{
-		summary: "run one server model: thread, goroutine or epoll",
+		summary: "run one server model: " + modelList(" or "),
 		run:     runServe,
 	}
 }
 
-// serveModels maps the -model names to their constructors.
-var serveModels = map[string]func(server.Config) (server.Server, error){
-	"thread":    func(c server.Config) (server.Server, error) { return thread.New(c) },
-	"goroutine": func(c server.Config) (server.Server, error) { return goroutine.New(c) },
-	"epoll":     func(c server.Config) (server.Server, error) { return epoll.New(c) },
+// modelList names the models of the registry, joined by sep before the
+// last one and commas elsewhere.
+func modelList(last string) string {
+	names := registry.Names(registry.OfKind(results.KindModel))
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + last + names[len(names)-1]
 }
+
+// startNoter is a model with something to say at start beyond the common
+// line (the thread model: its thread limit).
+type startNoter interface{ StartNote() string }
 
 // serveStopTimeout bounds the wait for Serve after a signal. Serve waits
 // for connections busy in -wait or -work; past this the process exits
@@ -58,7 +63,7 @@ Examples:
 `
 
 var serveHelp = help{
-	synopsis: "c10k serve -model thread|goroutine|epoll [-addr 127.0.0.1:8080] [-body BYTES] [-work DUR] [-wait DUR]",
+	synopsis: "c10k serve -model " + strings.Join(registry.Names(registry.OfKind(results.KindModel)), "|") + " [-addr 127.0.0.1:8080] [-body BYTES] [-work DUR] [-wait DUR]",
 	about: "Runs one server model until SIGINT or SIGTERM, then exits 0. The first line on\n" +
 		"stdout is \"listening on HOST:PORT\", printed once the socket accepts connections;\n" +
 		"the model, pid and GOMAXPROCS go to stderr. Exit status: 0 stopped by a signal,\n" +
@@ -66,18 +71,9 @@ var serveHelp = help{
 	examples: serveExamples,
 }
 
-func serveModelNames() string {
-	names := make([]string, 0, len(serveModels))
-	for n := range serveModels {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
-
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("c10k serve", serveHelp, stderr)
-	model := fs.String("model", "", "server `model`: "+serveModelNames()+" (required)")
+	model := fs.String("model", "", "server `model`: "+modelList(", ")+" (required)")
 	cfg := server.Config{}
 	fs.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "listen `address`, IPv4 host:port; port 0 picks a free one")
 	fs.IntVar(&cfg.BodySize, "body", len(wire.DefaultBody), "response body size in `bytes`")
@@ -100,10 +96,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "c10k serve: model=%s pid=%d GOMAXPROCS=%d body=%d work=%v wait=%v\n",
 		*model, os.Getpid(), runtime.GOMAXPROCS(0), cfg.BodySize, cfg.Work, cfg.Wait)
-	if ts, ok := s.(*thread.Server); ok {
-		l := ts.Limits()
-		fmt.Fprintf(stderr, "c10k serve: thread limit %d (set by %s), at most %d connection threads\n",
-			l.MaxThreads, l.BoundBy, l.MaxConns)
+	if n, ok := s.(startNoter); ok {
+		fmt.Fprintf(stderr, "c10k serve: %s\n", n.StartNote())
 	}
 
 	// Signals are caught before the listening line, so a harness that
@@ -145,11 +139,11 @@ func checkServeFlags(fs *flag.FlagSet, model string, cfg server.Config) (func(se
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if model == "" {
-		return nil, fmt.Errorf("-model is required: one of %s", serveModelNames())
+		return nil, fmt.Errorf("-model is required: one of %s", modelList(", "))
 	}
-	newServer, ok := serveModels[model]
-	if !ok {
-		return nil, fmt.Errorf("unknown model %q: want one of %s", model, serveModelNames())
+	entry, err := registry.Model(model)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case cfg.BodySize < 0:
@@ -159,5 +153,5 @@ func checkServeFlags(fs *flag.FlagSet, model string, cfg server.Config) (func(se
 	case cfg.Wait < 0:
 		return nil, fmt.Errorf("-wait %v: must not be negative", cfg.Wait)
 	}
-	return newServer, nil
+	return entry.New, nil
 }

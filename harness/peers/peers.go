@@ -12,26 +12,8 @@ import (
 	"text/template"
 	"time"
 
+	"c10k/harness/registry"
 	"c10k/harness/results"
-	"c10k/harness/scenario"
-)
-
-// Where Debian and Ubuntu install the peers; the harness uses only these.
-const (
-	NginxBinary   = "/usr/sbin/nginx"
-	ApacheBinary  = "/usr/sbin/apache2"
-	ApacheModules = "/usr/lib/apache2/modules"
-)
-
-// PreforkMax caps Apache prefork's children (ServerLimit and
-// MaxRequestWorkers): at ~230 KiB of PSS and 16 KiB of kernel stack each,
-// 2,000 children cost about half a GiB.
-const PreforkMax = 2000
-
-// Template file names in the scripts directory.
-const (
-	NginxTemplate  = "nginx.conf.tmpl"
-	ApacheTemplate = "apache.conf.tmpl"
 )
 
 // Body is what every peer serves, the same 14 bytes as our models.
@@ -41,52 +23,39 @@ const Body = "Hello, world!\n"
 // is missing.
 var ErrNotInstalled = errors.New("peers: not installed")
 
-// Names lists every peer, in report order.
-var Names = []string{"nginx", "apache-prefork", "apache-worker", "apache-event"}
-
-// Peer is one reference server.
+// Peer is one reference server, found installed.
 type Peer struct {
-	Name     string
-	Binary   string
-	MPM      string // Apache only
+	registry.Entry
 	Version  string
 	Template string // path of the configuration template
 }
 
-// IsPeer reports whether name is a peer's name.
-func IsPeer(name string) bool {
-	for _, n := range Names {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
+// MPM is the peer's Apache multi-processing module; empty for nginx.
+func (p Peer) MPM() string { return p.Entry.Peer.MPM }
 
-// Lookup returns the named peer if it is installed and its template is in
+// Binary is the peer's executable.
+func (p Peer) Binary() string { return p.Entry.Peer.Binary }
+
+// Lookup returns the peer e if it is installed and its template is in
 // scriptsDir.
-func Lookup(name, scriptsDir string) (Peer, error) {
-	var p Peer
-	switch name {
-	case "nginx":
-		p = Peer{Name: name, Binary: NginxBinary, Template: filepath.Join(scriptsDir, NginxTemplate)}
-	case "apache-prefork", "apache-worker", "apache-event":
-		p = Peer{Name: name, Binary: ApacheBinary, MPM: strings.TrimPrefix(name, "apache-"),
-			Template: filepath.Join(scriptsDir, ApacheTemplate)}
-		mod := filepath.Join(ApacheModules, "mod_mpm_"+p.MPM+".so")
-		if _, err := os.Stat(mod); err != nil {
-			return p, fmt.Errorf("%w: %s: %s missing (scripts/install-peers.sh installs it)", ErrNotInstalled, name, mod)
-		}
-	default:
-		return p, fmt.Errorf("%w: %q is not a peer (want one of %s)", ErrNotInstalled, name, strings.Join(Names, ", "))
+func Lookup(e registry.Entry, scriptsDir string) (Peer, error) {
+	if e.Peer == nil {
+		return Peer{}, fmt.Errorf("%w: %q is not a peer", ErrNotInstalled, e.Name)
 	}
-	if _, err := os.Stat(p.Binary); err != nil {
-		return p, fmt.Errorf("%w: %s: %s missing (scripts/install-peers.sh installs it)", ErrNotInstalled, name, p.Binary)
+	p := Peer{Entry: e, Template: filepath.Join(scriptsDir, e.Peer.Template)}
+	if p.MPM() != "" {
+		mod := filepath.Join(registry.ApacheModules, "mod_mpm_"+p.MPM()+".so")
+		if _, err := os.Stat(mod); err != nil {
+			return p, fmt.Errorf("%w: %s: %s missing (scripts/install-peers.sh installs it)", ErrNotInstalled, e.Name, mod)
+		}
+	}
+	if _, err := os.Stat(p.Binary()); err != nil {
+		return p, fmt.Errorf("%w: %s: %s missing (scripts/install-peers.sh installs it)", ErrNotInstalled, e.Name, p.Binary())
 	}
 	if _, err := os.Stat(p.Template); err != nil {
-		return p, fmt.Errorf("peers: %s: template: %w", name, err)
+		return p, fmt.Errorf("peers: %s: template: %w", e.Name, err)
 	}
-	p.Version = version(p.Binary)
+	p.Version = version(p.Binary())
 	return p, nil
 }
 
@@ -94,8 +63,8 @@ func Lookup(name, scriptsDir string) (Peer, error) {
 func Detect(scriptsDir string) ([]Peer, []string) {
 	var ps []Peer
 	var why []string
-	for _, n := range Names {
-		p, err := Lookup(n, scriptsDir)
+	for _, e := range registry.OfKind(results.KindPeer) {
+		p, err := Lookup(e, scriptsDir)
 		if err != nil {
 			why = append(why, err.Error())
 			continue
@@ -118,20 +87,6 @@ func version(bin string) string {
 	line, _, _ := strings.Cut(out.String(), "\n")
 	line = strings.TrimPrefix(line, "nginx version: ")
 	return strings.TrimPrefix(line, "Server version: ")
-}
-
-// Server is what the planner needs to know about the peer.
-func (p Peer) Server() scenario.Server {
-	s := scenario.Server{Name: p.Name, Kind: results.KindPeer, NoWaitWork: true}
-	switch p.MPM {
-	case "prefork":
-		s.ThreadsPerConn, s.MaxConns, s.SpawnS = 1, PreforkMax, 1.0/32
-	case "worker":
-		s.ThreadsPerConn, s.SpawnS = 1, 1.0/(64*16)
-	case "event":
-		s.SpawnS = 1.0 / (64 * 32)
-	}
-	return s
 }
 
 // Params fill a template.
@@ -161,8 +116,8 @@ func (p Peer) Prepare(dir string, port, backlog int, nofile uint64) ([]string, e
 		}
 	}
 	params := Params{Dir: dir, Port: port, Backlog: backlog, NoFile: nofile,
-		Modules: ApacheModules, MPM: p.MPM, PreforkMax: PreforkMax}
-	if os.Geteuid() == 0 && p.MPM != "" {
+		Modules: registry.ApacheModules, MPM: p.MPM(), PreforkMax: registry.PreforkMax}
+	if os.Geteuid() == 0 && p.MPM() != "" {
 		params.User, params.Group = unprivileged()
 		if err := traversable(dir); err != nil {
 			return nil, fmt.Errorf("peers: %s: its children run as %s and must reach %s: %w", p.Name, params.User, dir, err)
@@ -180,8 +135,8 @@ func (p Peer) Prepare(dir string, port, backlog int, nofile uint64) ([]string, e
 	if err := os.WriteFile(confPath, conf.Bytes(), 0o644); err != nil {
 		return nil, fmt.Errorf("peers: %w", err)
 	}
-	if p.MPM == "" {
-		return []string{p.Binary, "-c", confPath, "-p", dir, "-e", filepath.Join(dir, "error.log")}, nil
+	if p.MPM() == "" {
+		return []string{p.Binary(), "-c", confPath, "-p", dir, "-e", filepath.Join(dir, "error.log")}, nil
 	}
 	if err := os.WriteFile(filepath.Join(dir, "htdocs", "index.html"), []byte(Body), 0o644); err != nil {
 		return nil, fmt.Errorf("peers: %w", err)
@@ -190,7 +145,7 @@ func (p Peer) Prepare(dir string, port, backlog int, nofile uint64) ([]string, e
 	if err := os.WriteFile(filepath.Join(dir, "mime.types"), nil, 0o644); err != nil {
 		return nil, fmt.Errorf("peers: %w", err)
 	}
-	return []string{p.Binary, "-f", confPath, "-d", dir, "-DFOREGROUND"}, nil
+	return []string{p.Binary(), "-f", confPath, "-d", dir, "-DFOREGROUND"}, nil
 }
 
 // unprivileged picks the user Apache's children run as when started by

@@ -13,27 +13,42 @@ import (
 	"time"
 
 	"c10k/harness/proc"
+	"c10k/harness/registry"
+	"c10k/harness/results"
 )
 
 // scripts is the repository's scripts directory, where the templates live.
 const scripts = "../../scripts"
 
 func TestLookupSad(t *testing.T) {
-	if _, err := Lookup("lighttpd", scripts); !errors.Is(err, ErrNotInstalled) {
-		t.Errorf("unknown peer: %v", err)
+	thread, _ := registry.Lookup("thread")
+	if _, err := Lookup(thread, scripts); !errors.Is(err, ErrNotInstalled) {
+		t.Errorf("a model as a peer: %v", err)
 	}
-	if IsPeer("thread") || !IsPeer("apache-event") {
-		t.Error("IsPeer")
+	nginx, _ := registry.Lookup("nginx")
+	nginx.Peer = &registry.Peer{Binary: "/nonexistent/nginx", Template: nginx.Peer.Template}
+	if _, err := Lookup(nginx, scripts); !errors.Is(err, ErrNotInstalled) {
+		t.Errorf("missing binary: %v", err)
 	}
 }
 
+// fakePeer is the registry's peer with /bin/true as its binary.
+func fakePeer(t *testing.T, name string) Peer {
+	t.Helper()
+	e, ok := registry.Lookup(name)
+	if !ok || e.Peer == nil {
+		t.Fatalf("%s is not a peer in the registry", name)
+	}
+	start := *e.Peer
+	start.Binary = "/bin/true"
+	e.Peer = &start
+	return Peer{Entry: e, Template: filepath.Join(scripts, start.Template)}
+}
+
 func TestPrepareRendersEveryTemplate(t *testing.T) {
-	for _, name := range Names {
+	for _, name := range registry.Names(registry.OfKind(results.KindPeer)) {
 		t.Run(name, func(t *testing.T) {
-			p := Peer{Name: name, Binary: "/bin/true", Template: filepath.Join(scripts, NginxTemplate)}
-			if name != "nginx" {
-				p.MPM, p.Template = strings.TrimPrefix(name, "apache-"), filepath.Join(scripts, ApacheTemplate)
-			}
+			p := fakePeer(t, name)
 			dir := filepath.Join(openTempDir(t), "peer")
 			args, err := p.Prepare(dir, 12345, 4096, 20000)
 			if err != nil {
@@ -54,16 +69,16 @@ func TestPrepareRendersEveryTemplate(t *testing.T) {
 			if args[0] != "/bin/true" || !strings.Contains(strings.Join(args, " "), filepath.Join(dir, name+".conf")) {
 				t.Errorf("args %v", args)
 			}
-			if p.MPM != "" {
-				if !strings.Contains(string(conf), "mod_mpm_"+p.MPM+".so") {
-					t.Errorf("conf does not load the %s MPM", p.MPM)
+			if p.MPM() != "" {
+				if !strings.Contains(string(conf), "mod_mpm_"+p.MPM()+".so") {
+					t.Errorf("conf does not load the %s MPM", p.MPM())
 				}
 				body, _ := os.ReadFile(filepath.Join(dir, "htdocs", "index.html"))
 				if string(body) != Body {
 					t.Errorf("index.html = %q", body)
 				}
 			}
-			if p.MPM == "prefork" && !strings.Contains(string(conf), "MaxRequestWorkers "+strconv.Itoa(PreforkMax)) {
+			if p.MPM() == "prefork" && !strings.Contains(string(conf), "MaxRequestWorkers "+strconv.Itoa(registry.PreforkMax)) {
 				t.Error("prefork is not capped")
 			}
 		})
@@ -144,7 +159,7 @@ func TestPrepareSadClosedParent(t *testing.T) {
 	}
 	closed := t.TempDir()
 	os.Chmod(closed, 0o700)
-	p := Peer{Name: "apache-event", MPM: "event", Template: filepath.Join(scripts, ApacheTemplate)}
+	p := fakePeer(t, "apache-event")
 	if _, err := p.Prepare(filepath.Join(closed, "peer"), 1, 1, 1); !errors.Is(err, ErrNotTraversable) {
 		t.Errorf("err = %v, want ErrNotTraversable", err)
 	}

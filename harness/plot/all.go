@@ -58,11 +58,11 @@ func Specs() []Spec {
 			func(in Input) (*Figure, error) { return SpectrumFigure(in.Spectra, in.SpectrumLevel) }},
 		{"09-wait", "Throughput against concurrency with backend I/O per request", "wait",
 			func(in Input) (*Figure, error) {
-				return Wait(byScenario(in.Scenarios, "wait"), ScenarioConfig(in.Run, "wait"))
+				return Wait(byScenario(in.Scenarios, "wait"), in.Run.ScenarioConfig("wait"))
 			}},
 		{"10-cpu", "Throughput against concurrency with CPU-bound requests", "cpu",
 			func(in Input) (*Figure, error) {
-				return CPU(byScenario(in.Scenarios, "cpu"), ScenarioConfig(in.Run, "cpu"), CountCPUs(in.Run.Config.ServerCPUs))
+				return CPU(byScenario(in.Scenarios, "cpu"), in.Run.ScenarioConfig("cpu"), in.Run.ServerCPUCount())
 			}},
 		{"11-ctx-switches", "Context switches per request against concurrency", "concurrency",
 			func(in Input) (*Figure, error) { return CtxSwitches(byScenario(in.Scenarios, "concurrency")) }},

@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"c10k/harness/units"
 	"strings"
 
 	"c10k/harness/results"
@@ -8,8 +9,8 @@ import (
 
 // Axis labels shared by the concurrency figures.
 var (
-	concAxis = axisSpec{Label: "concurrent connections C (closed loop)", Format: FormatCount, Scale: scaleLog}
-	rpsAxis  = axisSpec{Label: "throughput (requests/s)", Format: FormatCount, Scale: scaleLinear}
+	concAxis = axisSpec{Label: "concurrent connections C (closed loop)", Format: units.Count, Scale: scaleLog}
+	rpsAxis  = axisSpec{Label: "throughput (requests/s)", Format: units.Count, Scale: scaleLinear}
 )
 
 // closedLoopNote says what closed-loop numbers are, so nobody reads them
@@ -31,8 +32,8 @@ func Latency(conc []results.Scenario) (*Figure, error) {
 	spec := func(title string) panelSpec {
 		return panelSpec{
 			Title: title,
-			X:     axisSpec{Label: "concurrency C", Format: FormatCount, Scale: scaleLog},
-			Y:     axisSpec{Label: "latency", Format: FormatMicros, Scale: scaleLog},
+			X:     axisSpec{Label: "concurrency C", Format: units.Count, Scale: scaleLog},
+			Y:     axisSpec{Label: "latency", Format: units.Micros, Scale: scaleLog},
 			Unit:  "C",
 		}
 	}
@@ -54,7 +55,7 @@ func CtxSwitches(conc []results.Scenario) (*Figure, error) {
 	return lineFigure("11-ctx-switches", "Context switches per request vs concurrent connections", ss,
 		panelSpec{
 			X:    concAxis,
-			Y:    axisSpec{Label: "context switches per request", Format: FormatCount},
+			Y:    axisSpec{Label: "context switches per request", Format: units.Count},
 			Unit: "C",
 		}, notes...)
 }

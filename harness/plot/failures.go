@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"c10k/harness/units"
 	"fmt"
 	"image/color"
 	"math"
@@ -72,11 +73,11 @@ func failureLabel(server string, level int, reason, unit string) string {
 	var at string
 	switch unit {
 	case "C":
-		at = "C=" + FormatCount(float64(level))
+		at = "C=" + units.Count(float64(level))
 	case "":
-		at = FormatCount(float64(level))
+		at = units.Count(float64(level))
 	default:
-		at = FormatCount(float64(level)) + " " + unit
+		at = units.Count(float64(level)) + " " + unit
 	}
 	label := fmt.Sprintf("%s failed at %s", server, at)
 	if reason != "" {

@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"c10k/harness/units"
 	"fmt"
 	"image/color"
 	"math"
@@ -19,8 +20,8 @@ func Memory(idle []results.Scenario) (*Figure, error) {
 	spec := func(title string) panelSpec {
 		return panelSpec{
 			Title: title,
-			X:     axisSpec{Label: "idle connections held", Format: FormatCount},
-			Y:     axisSpec{Label: "memory of all server processes", Format: FormatBytes, Scale: scaleLog, Binary: true},
+			X:     axisSpec{Label: "idle connections held", Format: units.Count},
+			Y:     axisSpec{Label: "memory of all server processes", Format: units.Bytes, Scale: scaleLog, Binary: true},
 			Unit:  "conns",
 		}
 	}
@@ -47,10 +48,10 @@ var segments = []segment{
 
 // MemoryPerConn draws figure 2: what one idle connection costs in each
 // server, as stacked bars of user space and kernel memory, at the level
-// PerConnLevel picks. A server that stopped below it is shown at its own
+// results.PerConnLevel picks. A server that stopped below it is shown at its own
 // largest level, and its name says which.
 func MemoryPerConn(idle []results.Scenario) (*Figure, error) {
-	level := PerConnLevel(idle)
+	level := results.PerConnLevel(idle)
 	if level == 0 {
 		return nil, fmt.Errorf("%w: memory per connection", ErrNoData)
 	}
@@ -58,14 +59,14 @@ func MemoryPerConn(idle []results.Scenario) (*Figure, error) {
 	var costs []results.PerConn
 	var missing []string
 	for _, sc := range sortScenarios(idle) {
-		l, ok := LevelNear(sc, level, HasPerConn)
+		l, ok := results.LevelNear(sc, level, results.HasPerConn)
 		if !ok {
 			missing = append(missing, sc.Server)
 			continue
 		}
 		name := strings.Replace(sc.Server, "apache-", "apache\n", 1)
 		if l.Level != level {
-			name += "\n(at " + FormatCount(float64(l.Level)) + ")"
+			name += "\n(at " + units.Count(float64(l.Level)) + ")"
 		}
 		names = append(names, name)
 		costs = append(costs, l.Summary.PerConn)
@@ -81,7 +82,7 @@ func MemoryPerConn(idle []results.Scenario) (*Figure, error) {
 		width = vg.Points(20)
 	}
 	f := newFigure("02-memory-per-conn",
-		fmt.Sprintf("Memory per idle connection at %s connections: user space vs kernel", FormatCount(float64(level))), p)
+		fmt.Sprintf("Memory per idle connection at %s connections: user space vs kernel", units.Count(float64(level))), p)
 	var below *plotter.BarChart
 	negative := false
 	for _, sg := range segments {
@@ -119,7 +120,7 @@ func MemoryPerConn(idle []results.Scenario) (*Figure, error) {
 	labels := make([]string, len(costs))
 	for i := range costs {
 		tops[i] = plotter.XY{X: float64(i), Y: below.BarHeight(i)}
-		labels[i] = FormatBytes(below.BarHeight(i))
+		labels[i] = units.Bytes(below.BarHeight(i))
 	}
 	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: tops, Labels: labels})
 	if err == nil {
@@ -133,7 +134,7 @@ func MemoryPerConn(idle []results.Scenario) (*Figure, error) {
 	}
 	p.NominalX(names...)
 	p.X.Tick.Label.Font = tickStyle.Font
-	finishAxis(&p.Y, false, FormatBytes, true)
+	finishAxis(&p.Y, false, units.Bytes, true)
 	p.Y.Max *= 1.06 // room for the totals
 
 	f.Notes = []string{

@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"c10k/harness/units"
 	"fmt"
 	"image/color"
 	"math"
@@ -115,7 +116,7 @@ func positiveOrAll(vals []float64, s scale) []float64 {
 // is known.
 func finishAxis(a *gonum.Axis, log bool, f formatter, binary bool) {
 	if f == nil {
-		f = FormatCount
+		f = units.Count
 	}
 	if log {
 		setLog(a, f)

@@ -2,6 +2,7 @@ package plot
 
 import (
 	"c10k/harness/results"
+	"c10k/harness/units"
 )
 
 // RateLatency draws figure 7, the hockey stick: p50 and p99 latency
@@ -12,8 +13,8 @@ func RateLatency(rate []results.Scenario) (*Figure, error) {
 	spec := func(title string) panelSpec {
 		return panelSpec{
 			Title: title,
-			X:     axisSpec{Label: "offered rate (requests/s)", Format: FormatCount},
-			Y:     axisSpec{Label: "latency from intended send time", Format: FormatMicros, Scale: scaleLog},
+			X:     axisSpec{Label: "offered rate (requests/s)", Format: units.Count},
+			Y:     axisSpec{Label: "latency from intended send time", Format: units.Micros, Scale: scaleLog},
 			Unit:  "req/s",
 		}
 	}

@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"c10k/harness/units"
 	"gonum.org/v1/plot/plotter"
 
 	"c10k/harness/results"
@@ -8,13 +9,13 @@ import (
 
 // idleAxis is the x axis of every idle-scenario figure. It is linear
 // because the grid starts at zero connections.
-var idleAxis = axisSpec{Label: "idle keep-alive connections held", Format: FormatCount}
+var idleAxis = axisSpec{Label: "idle keep-alive connections held", Format: units.Count}
 
 // Threads draws figure 3: threads of the server against idle
 // connections held, with the one-per-connection line for reference.
 func Threads(idle []results.Scenario) (*Figure, error) {
 	ss := seriesAll(idle, fromSummary(func(s results.Summary) results.Stat { return s.Threads }))
-	spec := panelSpec{X: idleAxis, Y: axisSpec{Label: "threads (all server processes)", Format: FormatCount}, Unit: "conns"}
+	spec := panelSpec{X: idleAxis, Y: axisSpec{Label: "threads (all server processes)", Format: units.Count}, Unit: "conns"}
 	if r, ok := perConnRef(ss); ok {
 		spec.Refs = []ref{r}
 	}
@@ -26,7 +27,7 @@ func Threads(idle []results.Scenario) (*Figure, error) {
 // connections held.
 func FDs(idle []results.Scenario) (*Figure, error) {
 	ss := seriesAll(idle, fromSummary(func(s results.Summary) results.Stat { return s.FDs }))
-	spec := panelSpec{X: idleAxis, Y: axisSpec{Label: "open file descriptors (all server processes)", Format: FormatCount}, Unit: "conns"}
+	spec := panelSpec{X: idleAxis, Y: axisSpec{Label: "open file descriptors (all server processes)", Format: units.Count}, Unit: "conns"}
 	if r, ok := perConnRef(ss); ok {
 		spec.Refs = []ref{r}
 	}

@@ -2,6 +2,7 @@ package plot_test
 
 import (
 	"bytes"
+	"c10k/harness/registry"
 	"errors"
 	"math"
 	"testing"
@@ -112,7 +113,7 @@ func TestDegenerateData(t *testing.T) {
 // server has its own, and unknown servers get one too.
 func TestStylesAreStable(t *testing.T) {
 	seen := map[any]string{}
-	for _, s := range plot.ServerOrder {
+	for _, s := range registry.Names(registry.Servers) {
 		st := plot.StyleOf(s, "")
 		key := [2]any{st.Color, st.Glyph}
 		if other, dup := seen[key]; dup {

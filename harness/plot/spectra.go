@@ -21,7 +21,7 @@ type Spectrum struct {
 
 // LoadSpectra reads, for every server of the concurrency scenario, the
 // .hgrm file of one repeat at one level: the level every server has a file
-// for, ConcurrencyTarget when they all do. Of several repeats it takes the
+// for, results.ConcurrencyTarget when they all do. Of several repeats it takes the
 // one whose p99 is the median, so the spectrum drawn is a typical run, not
 // the luckiest. Files that are missing or malformed are skipped and
 // reported in the joined error; the spectra that could be read are
@@ -31,14 +31,14 @@ type Spectrum struct {
 // (see toMicros).
 func LoadSpectra(dir string, scs []results.Scenario) ([]Spectrum, int, error) {
 	conc := sortScenarios(byScenario(scs, "concurrency"))
-	level := CommonLevel(conc, ConcurrencyTarget, HasHgrm)
+	level := results.CommonLevel(conc, results.ConcurrencyTarget, results.HasHgrm)
 	if level == 0 {
 		return nil, 0, nil
 	}
 	var out []Spectrum
 	var errs []error
 	for _, sc := range conc {
-		l, ok := LevelNear(sc, level, HasHgrm)
+		l, ok := results.LevelNear(sc, level, results.HasHgrm)
 		if !ok || l.Level != level {
 			continue
 		}

@@ -1,6 +1,8 @@
 package plot
 
 import (
+	"c10k/harness/registry"
+	"c10k/harness/units"
 	"fmt"
 	"math"
 	"slices"
@@ -14,7 +16,7 @@ import (
 // is 1/(1-percentile) on a log scale, so each step right is one more nine.
 func SpectrumFigure(spectra []Spectrum, level int) (*Figure, error) {
 	ss := slices.Clone(spectra)
-	slices.SortStableFunc(ss, func(a, b Spectrum) int { return serverRank(a.Server) - serverRank(b.Server) })
+	slices.SortStableFunc(ss, func(a, b Spectrum) int { return registry.Rank(a.Server) - registry.Rank(b.Server) })
 
 	p := newPanel("", "percentile", "latency")
 	p.Add(lightGrid())
@@ -65,10 +67,10 @@ func SpectrumFigure(spectra []Spectrum, level int) (*Figure, error) {
 	p.X.Tick.Marker = percentileTicks{}
 	p.X.Min = 1
 	p.X.Max = math.Max(10, math.Pow(10, math.Ceil(math.Log10(maxInv))))
-	setLog(&p.Y, FormatMicros)
+	setLog(&p.Y, units.Micros)
 	padLog(&p.Y)
 
-	f := newFigure("08-spectrum", fmt.Sprintf("Latency by percentile at %s concurrent connections", FormatCount(float64(level))), p)
+	f := newFigure("08-spectrum", fmt.Sprintf("Latency by percentile at %s concurrent connections", units.Count(float64(level))), p)
 	f.addServerLegend(order, thumbs)
 	f.Notes = []string{
 		"HdrHistogram percentile spectrum of one typical repeat (median p99) per server, closed loop.",

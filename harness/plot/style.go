@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"c10k/harness/registry"
 	"c10k/harness/results"
 )
 
@@ -21,42 +22,21 @@ type Style struct {
 	Dashed bool // peers are dashed, our models solid
 }
 
-// Server names the harness uses. They are the keys of the palette; a
-// server outside this list still gets a stable style (see StyleOf).
-const (
-	ServerThread        = "thread"
-	ServerGoroutine     = "goroutine"
-	ServerEpoll         = "epoll"
-	ServerNginx         = "nginx"
-	ServerApachePrefork = "apache-prefork"
-	ServerApacheWorker  = "apache-worker"
-	ServerApacheEvent   = "apache-event"
-)
-
-// ServerOrder is the order of servers in legends, bars and tables: our
-// models first, then the peers.
-var ServerOrder = []string{
-	ServerThread, ServerGoroutine, ServerEpoll,
-	ServerNginx, ServerApachePrefork, ServerApacheWorker, ServerApacheEvent,
+// glyphs draws the registry's markers.
+var glyphs = map[registry.Marker]draw.GlyphDrawer{
+	registry.Circle:   draw.CircleGlyph{},
+	registry.Box:      draw.BoxGlyph{},
+	registry.Pyramid:  draw.PyramidGlyph{},
+	registry.Ring:     draw.RingGlyph{},
+	registry.Square:   draw.SquareGlyph{},
+	registry.Triangle: draw.TriangleGlyph{},
+	registry.Plus:     draw.PlusGlyph{},
+	registry.Cross:    draw.CrossGlyph{},
 }
 
-// palette is the one place a server's colour and marker are fixed. The
-// colours are from the Okabe-Ito set, distinguishable with the common
-// colour-vision deficiencies; models get filled markers, peers hollow
-// ones, so the two groups also differ in black and white. Pure red is kept
-// for failure marks.
-var palette = map[string]Style{
-	ServerThread:        {Color: rgb(230, 159, 0), Glyph: draw.CircleGlyph{}},
-	ServerGoroutine:     {Color: rgb(0, 114, 178), Glyph: draw.BoxGlyph{}},
-	ServerEpoll:         {Color: rgb(0, 158, 115), Glyph: draw.PyramidGlyph{}},
-	ServerNginx:         {Color: rgb(204, 121, 167), Glyph: draw.RingGlyph{}, Dashed: true},
-	ServerApachePrefork: {Color: rgb(150, 120, 0), Glyph: draw.SquareGlyph{}, Dashed: true},
-	ServerApacheWorker:  {Color: rgb(90, 90, 90), Glyph: draw.TriangleGlyph{}, Dashed: true},
-	ServerApacheEvent:   {Color: rgb(86, 180, 233), Glyph: draw.PlusGlyph{}, Dashed: true},
-}
-
-// spare styles for servers the palette does not know, picked by a hash of
-// the name so a server keeps its style from one figure to the next.
+// spare styles for servers the registry does not know (an older run's),
+// picked by a hash of the name so a server keeps its style from one
+// figure to the next.
 var spare = []Style{
 	{Color: rgb(120, 60, 160), Glyph: draw.CrossGlyph{}},
 	{Color: rgb(100, 140, 40), Glyph: draw.RingGlyph{}},
@@ -66,11 +46,12 @@ var spare = []Style{
 // failureColor marks the level where a server failed.
 var failureColor = rgb(215, 0, 0)
 
-// StyleOf returns the style of a server: the palette's entry, or for an
-// unknown server a stable spare style, dashed when kind is a peer.
+// StyleOf returns the style of a server: its registry entry's colour and
+// marker, or for an unknown server a stable spare style, dashed when kind
+// is a peer.
 func StyleOf(server, kind string) Style {
-	if s, ok := palette[server]; ok {
-		return s
+	if e, ok := registry.Lookup(server); ok {
+		return Style{Color: e.Color, Glyph: glyphs[e.Marker], Dashed: e.Dashed()}
 	}
 	h := fnv.New32a()
 	h.Write([]byte(server))
@@ -79,31 +60,11 @@ func StyleOf(server, kind string) Style {
 	return s
 }
 
-// serverRank orders servers: known ones by ServerOrder, unknown ones after
-// them by name.
-func serverRank(name string) int {
-	if i := slices.Index(ServerOrder, name); i >= 0 {
-		return i
-	}
-	return len(ServerOrder)
-}
-
 // sortScenarios orders scenarios by server, so legends read the same in
 // every figure.
 func sortScenarios(scs []results.Scenario) []results.Scenario {
 	out := slices.Clone(scs)
-	slices.SortStableFunc(out, func(a, b results.Scenario) int {
-		if ra, rb := serverRank(a.Server), serverRank(b.Server); ra != rb {
-			return ra - rb
-		}
-		switch {
-		case a.Server < b.Server:
-			return -1
-		case a.Server > b.Server:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, func(a, b results.Scenario) int { return registry.Compare(a.Server, b.Server) })
 	return out
 }
 

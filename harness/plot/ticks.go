@@ -1,9 +1,9 @@
 package plot
 
 import (
+	"c10k/harness/units"
 	"math"
 	"strconv"
-	"strings"
 
 	gonum "gonum.org/v1/plot"
 )
@@ -11,83 +11,6 @@ import (
 // A formatter turns an axis value into the label a reader wants: "10k"
 // connections, "64 KiB", "2.5 ms".
 type formatter func(float64) string
-
-// FormatCount formats a count with k and M suffixes: 950, 1.5k, 10k, 2M.
-func FormatCount(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a >= 1e6:
-		return trimFloat(v/1e6) + "M"
-	case a >= 1e3:
-		return trimFloat(v/1e3) + "k"
-	}
-	return trimFloat(v)
-}
-
-// FormatBytes formats a size in bytes with binary units: 512 B, 1.5 KiB,
-// 20 MiB.
-func FormatBytes(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a >= 1<<30:
-		return trimFloat(v/(1<<30)) + " GiB"
-	case a >= 1<<20:
-		return trimFloat(v/(1<<20)) + " MiB"
-	case a >= 1<<10:
-		return trimFloat(v/(1<<10)) + " KiB"
-	}
-	return trimFloat(v) + " B"
-}
-
-// FormatMicros formats a duration given in microseconds: 250 µs, 2.5 ms,
-// 1.2 s.
-func FormatMicros(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case a >= 1e6:
-		return trimFloat(v/1e6) + " s"
-	case a >= 1e3:
-		return trimFloat(v/1e3) + " ms"
-	}
-	return trimFloat(v) + " µs"
-}
-
-// FormatPercentile formats 1/(1-q), the x value of a percentile spectrum,
-// as the percentile it stands for: 2 -> 50%, 1000 -> 99.9%.
-func FormatPercentile(inv float64) string {
-	if inv <= 1 {
-		return "0%"
-	}
-	// Rounded to the nines a spectrum can show, so 1e5 reads 99.999%,
-	// not 99.99900000000001%.
-	q := math.Round(100*(1-1/inv)*1e6) / 1e6
-	return strconv.FormatFloat(q, 'f', -1, 64) + "%"
-}
-
-// trimFloat prints v with at most three significant digits and no
-// trailing zeros: 1, 2.5, 0.12, 125.
-func trimFloat(v float64) string {
-	if v == 0 {
-		return "0"
-	}
-	a := math.Abs(v)
-	prec := 0
-	switch {
-	case a < 0.01:
-		return strconv.FormatFloat(v, 'g', 2, 64)
-	case a < 1:
-		prec = 2
-	case a < 10:
-		prec = 2
-	case a < 100:
-		prec = 1
-	}
-	s := strconv.FormatFloat(v, 'f', prec, 64)
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s
-}
 
 // logTicks marks every power of ten with a label and the 2..9 multiples
 // in between without. When the range spans less than two decades the 2x
@@ -163,7 +86,7 @@ func (t binaryTicks) Ticks(min, max float64) []gonum.Tick {
 		for i := range ticks {
 			ticks[i].Value *= unit
 			if ticks[i].Label != "" {
-				ticks[i].Label = FormatBytes(ticks[i].Value)
+				ticks[i].Label = units.Bytes(ticks[i].Value)
 			}
 		}
 		return inRange(ticks, min, max)
@@ -185,7 +108,7 @@ func (t binaryTicks) Ticks(min, max float64) []gonum.Tick {
 				}
 				label := ""
 				if m == 1 {
-					label = FormatBytes(v)
+					label = units.Bytes(v)
 				}
 				ticks = append(ticks, gonum.Tick{Value: v, Label: label})
 			}
@@ -201,7 +124,7 @@ func (t binaryTicks) Ticks(min, max float64) []gonum.Tick {
 	if labelled < 2 {
 		for i, tk := range ticks {
 			if r := tk.Value / math.Pow(10, math.Floor(math.Log10(tk.Value))); math.Abs(r-2) < 1e-9 || math.Abs(r-5) < 1e-9 {
-				ticks[i].Label = FormatBytes(tk.Value)
+				ticks[i].Label = units.Bytes(tk.Value)
 			}
 		}
 	}
@@ -246,7 +169,7 @@ type percentileTicks struct{}
 func (percentileTicks) Ticks(min, max float64) []gonum.Tick {
 	ticks := []gonum.Tick{{Value: 1}, {Value: 2, Label: "50%"}}
 	for v := 10.0; v <= max*1.0001; v *= 10 {
-		ticks = append(ticks, gonum.Tick{Value: v, Label: FormatPercentile(v)})
+		ticks = append(ticks, gonum.Tick{Value: v, Label: units.Percentile(v)})
 	}
 	return inRange(ticks, min, max)
 }

@@ -1,10 +1,9 @@
 package plot
 
 import (
+	"c10k/harness/units"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 
 	"gonum.org/v1/plot/plotter"
 
@@ -18,12 +17,12 @@ func Wait(wait []results.Scenario, cfg results.ScenarioConfig) (*Figure, error) 
 	ss := seriesAll(wait, fromSummary(func(s results.Summary) results.Stat { return s.RPS }))
 	spec := panelSpec{
 		X:    concAxis,
-		Y:    axisSpec{Label: "throughput (requests/s)", Format: FormatCount, Scale: scaleLog},
+		Y:    axisSpec{Label: "throughput (requests/s)", Format: units.Count, Scale: scaleLog},
 		Unit: "C",
 	}
 	title := "Throughput vs concurrency with backend I/O per request"
 	if cfg.WaitMS > 0 {
-		title = fmt.Sprintf("Throughput vs concurrency, %s of backend I/O per request", FormatMicros(cfg.WaitMS*1000))
+		title = fmt.Sprintf("Throughput vs concurrency, %s of backend I/O per request", units.Micros(cfg.WaitMS*1000))
 		xs := values(ss, false)
 		lo, hi := math.Inf(1), 0.0
 		for _, x := range xs {
@@ -50,7 +49,7 @@ func CPU(cpu []results.Scenario, cfg results.ScenarioConfig, serverCPUs int) (*F
 	spec := panelSpec{X: concAxis, Y: rpsAxis, Unit: "C"}
 	title := "Throughput vs concurrency with CPU-bound requests"
 	if cfg.WorkUS > 0 {
-		title = fmt.Sprintf("Throughput vs concurrency, %s of CPU per request", FormatMicros(cfg.WorkUS))
+		title = fmt.Sprintf("Throughput vs concurrency, %s of CPU per request", units.Micros(cfg.WorkUS))
 		lo, hi := math.Inf(1), 0.0
 		for _, x := range values(ss, false) {
 			if x > 0 {
@@ -80,40 +79,4 @@ func CPU(cpu []results.Scenario, cfg results.ScenarioConfig, serverCPUs int) (*F
 		notes = []string{fmt.Sprintf("Server pinned to %d CPUs: a single event loop can use one of them.", serverCPUs)}
 	}
 	return lineFigure("10-cpu", title, ss, spec, notes...)
-}
-
-// CountCPUs counts the CPUs in a Linux CPU list such as "0", "0-3" or
-// "0,2-3". It returns 0 for an empty or malformed list.
-func CountCPUs(list string) int {
-	n := 0
-	for _, part := range strings.Split(strings.TrimSpace(list), ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(lo)
-		if err != nil || a < 0 {
-			return 0
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(hi); err != nil || b < a {
-				return 0
-			}
-		}
-		n += b - a + 1
-	}
-	return n
-}
-
-// ScenarioConfig returns the run's configuration of a scenario, or the
-// zero value when the run does not record it.
-func ScenarioConfig(run results.Run, name string) results.ScenarioConfig {
-	for _, c := range run.Config.Scenarios {
-		if c.Name == name {
-			return c
-		}
-	}
-	return results.ScenarioConfig{}
 }

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"c10k/harness/registry"
+	"c10k/harness/units"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -10,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"c10k/harness/plot"
 	"c10k/harness/results"
 )
 
@@ -28,27 +29,29 @@ func Build(run results.Run, scs []results.Scenario, runDir, outPath string) (*Da
 		byName[f.Name] = f
 	}
 	d := &Data{
-		RunID:     orDefault(run.ID, filepath.Base(runDir)),
-		RunDir:    relDir(runDir, outPath),
-		Status:    orDefault(run.Status, "unknown"),
-		Started:   fmtTime(run.Started),
-		Finished:  fmtTime(run.Finished),
-		WallTime:  fmtSeconds(run.WallTimeS),
-		Grid:      gridName(run.Config),
-		Repeats:   run.Config.Repeats,
-		Error:     oneLine(run.Error),
-		Scenarios: buildScenarios(v),
-		Machine:   buildMachine(run),
-		Setup:     buildSetup(run),
-		Notes:     run.Notes,
-		Headline:  buildHeadline(v),
-		Figures:   figs,
-		Stories:   buildStories(v),
-		Claims:    buildClaims(v, byName),
-		Failures:  buildFailures(v),
-		Warnings:  buildWarnings(run, scs),
-		Skipped:   buildSkipped(run, scs),
-		PlotCmd:   "c10k plot -in " + filepath.ToSlash(runDir),
+		RunID:      orDefault(run.ID, filepath.Base(runDir)),
+		RunDir:     relDir(runDir, outPath),
+		Status:     orDefault(run.Status, "unknown"),
+		Started:    fmtTime(run.Started),
+		Finished:   fmtTime(run.Finished),
+		WallTime:   fmtSeconds(run.WallTimeS),
+		Grid:       gridName(run.Config),
+		Repeats:    run.Config.Repeats,
+		Error:      oneLine(run.Error),
+		Scenarios:  buildScenarios(v),
+		Machine:    buildMachine(run),
+		Setup:      buildSetup(run),
+		Notes:      run.Notes,
+		Headline:   buildHeadline(v),
+		Figures:    figs,
+		Stories:    buildStories(v),
+		Claims:     buildClaims(v, byName),
+		Failures:   buildFailures(v),
+		Warnings:   buildWarnings(run, scs),
+		Skipped:    buildSkipped(run, scs),
+		ServerRows: buildServerRows(v),
+		SitOuts:    buildSitOuts(run),
+		PlotCmd:    "c10k plot -in " + filepath.ToSlash(runDir),
 	}
 	var servers []string
 	for _, s := range v.servers() {
@@ -123,11 +126,11 @@ func buildScenarios(v view) []ScenarioRow {
 	var out []ScenarioRow
 	names := scenarioNames(v)
 	for _, name := range names {
-		cfg := plot.ScenarioConfig(v.run, name)
+		cfg := v.run.ScenarioConfig(name)
 		row := ScenarioRow{Name: name, What: orDefault(scenarioWhat[name], cfg.Description)}
 		var levels []string
 		for _, l := range cfg.Levels {
-			levels = append(levels, plot.FormatCount(float64(l)))
+			levels = append(levels, units.Count(float64(l)))
 		}
 		row.Levels = orDefault(strings.Join(levels, ", "), none)
 		if cfg.LevelName != "" && len(levels) > 0 {
@@ -178,7 +181,7 @@ func scenarioNames(v view) []string {
 		}
 	}
 	for _, n := range scenarioOrder {
-		if len(v.scs[n]) > 0 || plot.ScenarioConfig(v.run, n).Name != "" {
+		if len(v.scs[n]) > 0 || v.run.ScenarioConfig(n).Name != "" {
 			add(n)
 		}
 	}
@@ -317,6 +320,41 @@ func buildWarnings(run results.Run, scs []results.Scenario) []string {
 
 // digits groups notes that differ only in their numbers.
 var digits = regexp.MustCompile(`[0-9][0-9.,]*`)
+
+// buildServerRows describes the run's servers from the registry; a server
+// the registry no longer knows keeps its name and kind.
+func buildServerRows(v view) []ServerRow {
+	var out []ServerRow
+	for _, s := range v.servers() {
+		row := ServerRow{Name: s.Server, Kind: s.Kind, About: none}
+		if e, ok := registry.Lookup(s.Server); ok {
+			row.About = e.About
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// buildSitOuts folds the planner's sit-outs into one row per server and
+// reason, listing the scenarios.
+func buildSitOuts(run results.Run) []SitOutRow {
+	type key struct{ server, reason string }
+	var order []key
+	scenarios := map[key][]string{}
+	for _, so := range run.SitOuts {
+		k := key{so.Server, oneLine(so.Reason)}
+		if _, seen := scenarios[k]; !seen {
+			order = append(order, k)
+		}
+		scenarios[k] = append(scenarios[k], so.Scenario)
+	}
+	slices.SortStableFunc(order, func(a, b key) int { return compareServers(a.server, b.server) })
+	out := make([]SitOutRow, len(order))
+	for i, k := range order {
+		out[i] = SitOutRow{Server: k.server, Scenarios: strings.Join(scenarios[k], ", "), Reason: k.reason}
+	}
+	return out
+}
 
 func buildSkipped(run results.Run, scs []results.Scenario) []SkipRow {
 	seen := map[results.Skip]bool{}

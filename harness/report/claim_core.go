@@ -1,9 +1,9 @@
 package report
 
 import (
+	"c10k/harness/registry"
 	"fmt"
 
-	"c10k/harness/plot"
 	"c10k/harness/results"
 )
 
@@ -54,21 +54,21 @@ func oneCoreClaim(v view) Claim {
 		Title: "One event loop uses one core",
 		Claim: "One loop is one thread, so it can use only one CPU core: CPU-heavy work caps it at what one core can do.",
 	}
-	in := coreInput{WorkUS: plot.ScenarioConfig(v.run, "cpu").WorkUS, ServerCPUs: plot.CountCPUs(v.run.Config.ServerCPUs)}
-	if sc, ok := v.get("cpu", plot.ServerEpoll); ok {
+	in := coreInput{WorkUS: v.run.ScenarioConfig("cpu").WorkUS, ServerCPUs: v.run.ServerCPUCount()}
+	if sc, ok := v.get("cpu", registry.Epoll); ok {
 		if in.WorkUS <= 0 {
 			in.WorkUS = sc.Config.WorkUS
 		}
-		if l, ok := plot.MaxLevel(sc, plot.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); ok {
+		if l, ok := results.MaxLevel(sc, results.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); ok {
 			in.Have, in.Level, in.EpollRPS = true, l.Level, l.Summary.RPS.Median
 		}
 	}
 	for _, s := range v.servers() {
-		if s.Server == plot.ServerEpoll || s.Kind != results.KindModel {
+		if s.Server == registry.Epoll || s.Kind != results.KindModel {
 			continue
 		}
 		if sc, ok := v.get("cpu", s.Server); ok {
-			if l, ok := plot.MaxLevel(sc, plot.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); ok && l.Summary.RPS.Median > in.Best {
+			if l, ok := results.MaxLevel(sc, results.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); ok && l.Summary.RPS.Median > in.Best {
 				in.Best, in.BestName = l.Summary.RPS.Median, s.Server
 			}
 		}

@@ -1,10 +1,10 @@
 package report
 
 import (
+	"c10k/harness/registry"
+	"c10k/harness/results"
 	"fmt"
 	"strings"
-
-	"c10k/harness/plot"
 )
 
 // Claim 2. Every thread holds a file descriptor.
@@ -48,9 +48,9 @@ func fdClaim(v view) Claim {
 		Claim: "Every thread costs a file descriptor, so the descriptor limit caps a thread-per-connection server; an event loop escapes that cap.",
 	}
 	in := fdInput{NoFile: v.run.Env.NoFileSoft, ThreadsMax: v.run.Env.ThreadsMax, PidMax: v.run.Env.PidMax}
-	in.Level = v.common("idle", plot.IdleTarget, plot.HasPerConn, plot.ServerThread, plot.ServerEpoll)
-	lt, okT := v.at("idle", plot.ServerThread, in.Level, plot.HasPerConn)
-	le, okE := v.at("idle", plot.ServerEpoll, in.Level, plot.HasPerConn)
+	in.Level = v.common("idle", results.IdleTarget, results.HasPerConn, registry.Thread, registry.Epoll)
+	lt, okT := v.at("idle", registry.Thread, in.Level, results.HasPerConn)
+	le, okE := v.at("idle", registry.Epoll, in.Level, results.HasPerConn)
 	if okT && okE {
 		in.Have = true
 		in.ThreadFDs, in.ThreadThreads = lt.Summary.PerConn.FDs, lt.Summary.PerConn.Threads
@@ -60,7 +60,7 @@ func fdClaim(v view) Claim {
 	if in.Have {
 		var rows []string
 		for _, s := range v.servers() {
-			if l, ok := v.near("idle", s.Server, in.Level, plot.HasPerConn); ok {
+			if l, ok := v.near("idle", s.Server, in.Level, results.HasPerConn); ok {
 				rows = append(rows, fmt.Sprintf("%s: fds %s, threads %s", s.Server,
 					fmtRatio(l.Summary.PerConn.FDs), fmtRatio(l.Summary.PerConn.Threads)))
 			}
@@ -71,7 +71,7 @@ func fdClaim(v view) Claim {
 		"What does cap threads is a count of tasks, not of descriptors: threads-max %s and pid_max %s on this machine "+
 			"(and, for a Go program, the runtime's own thread cap), against a descriptor limit (RLIMIT_NOFILE) of %s that caps every model alike.",
 		fmtInt(uint64(max(0, in.ThreadsMax))), fmtInt(uint64(max(0, in.PidMax))), fmtInt(in.NoFile)))
-	if fs := v.failures("idle", plot.ServerThread); len(fs) > 0 {
+	if fs := v.failures("idle", registry.Thread); len(fs) > 0 {
 		c.Evidence = append(c.Evidence, "The thread model's own failure: "+failureList("idle", fs)+".")
 	}
 	return c

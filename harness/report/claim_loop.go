@@ -1,11 +1,12 @@
 package report
 
 import (
+	"c10k/harness/registry"
+	"c10k/harness/units"
 	"fmt"
 	"math"
 	"strings"
 
-	"c10k/harness/plot"
 	"c10k/harness/results"
 )
 
@@ -33,7 +34,7 @@ func judgeLoopMemory(in loopInput) (Verdict, string) {
 		return NotMeasured, "the idle scenario did not run for the event loop."
 	}
 	byMemory := float64(in.MemTotal) / in.BytesPerConn
-	held := fmt.Sprintf("the event loop held %s idle connections at %s each", plot.FormatCount(float64(in.Held)), fmtBytes(in.BytesPerConn))
+	held := fmt.Sprintf("the event loop held %s idle connections at %s each", units.Count(float64(in.Held)), fmtBytes(in.BytesPerConn))
 	f := strings.ToLower(in.Failure)
 	switch {
 	case strings.Contains(f, "emfile") || strings.Contains(f, "too many open files") || strings.Contains(f, "descriptor"):
@@ -60,7 +61,7 @@ func loopMemoryClaim(v view) Claim {
 	if v.run.Env.PortRangeHigh > v.run.Env.PortRangeLow {
 		in.Ports = v.run.Env.PortRangeHigh - v.run.Env.PortRangeLow + 1
 	}
-	if l, ok := v.near("idle", plot.ServerEpoll, 1<<30, plot.HasPerConn); ok {
+	if l, ok := v.near("idle", registry.Epoll, 1<<30, results.HasPerConn); ok {
 		pc := l.Summary.PerConn
 		in.Have = true
 		in.Held = l.Level
@@ -70,7 +71,7 @@ func loopMemoryClaim(v view) Claim {
 			in.AliveFrac = l.Summary.IdleAlive.Median / float64(l.Level)
 		}
 	}
-	if fs := v.failures("idle", plot.ServerEpoll); len(fs) > 0 {
+	if fs := v.failures("idle", registry.Epoll); len(fs) > 0 {
 		in.Failure = fs[0].Reason
 	}
 	c.Verdict, c.Because = judgeLoopMemory(in)
@@ -88,7 +89,7 @@ func loopMemoryClaim(v view) Claim {
 			c.Evidence = append(c.Evidence, fmt.Sprintf("%s of the idle connections were still open at the end of the level.", fmtPercent(in.AliveFrac)))
 		}
 		if grid := maxLevel(v.run, "idle"); grid > 0 && in.Held >= grid && in.Failure == "" {
-			c.Evidence = append(c.Evidence, fmt.Sprintf("%s was the largest level in this run's grid: the loop was not pushed to its limit.", plot.FormatCount(float64(grid))))
+			c.Evidence = append(c.Evidence, fmt.Sprintf("%s was the largest level in this run's grid: the loop was not pushed to its limit.", units.Count(float64(grid))))
 		}
 	}
 	return c
@@ -97,7 +98,7 @@ func loopMemoryClaim(v view) Claim {
 // maxLevel is the largest level planned for a scenario.
 func maxLevel(run results.Run, scenario string) int {
 	m := 0
-	for _, l := range plot.ScenarioConfig(run, scenario).Levels {
+	for _, l := range run.ScenarioConfig(scenario).Levels {
 		m = max(m, l)
 	}
 	return m

@@ -1,10 +1,11 @@
 package report
 
 import (
+	"c10k/harness/registry"
+	"c10k/harness/results"
+	"c10k/harness/units"
 	"fmt"
 	"strings"
-
-	"c10k/harness/plot"
 )
 
 // Claim 4. nginx kept serving where Apache did not.
@@ -38,7 +39,7 @@ func couldNot(a peerFigures) string {
 	case a.Have && a.ErrorRate > refusedErrors:
 		return fmt.Sprintf("%s of requests failed", fmtPercent(a.ErrorRate))
 	case a.HaveAlive && a.AliveFrac < aliveMin:
-		return fmt.Sprintf("kept only %s of %s idle connections", fmtPercent(a.AliveFrac), plot.FormatCount(float64(a.AliveLevel)))
+		return fmt.Sprintf("kept only %s of %s idle connections", fmtPercent(a.AliveFrac), units.Count(float64(a.AliveLevel)))
 	}
 	return ""
 }
@@ -80,7 +81,7 @@ func judgePeers(in peersInput) (Verdict, string) {
 			worseOnes = append(worseOnes, a.Server+": "+strings.Join(w, ", "))
 		}
 	}
-	at := fmt.Sprintf("At C=%s nginx served %s (p99 %s)", plot.FormatCount(float64(in.Level)), fmtRate(in.Nginx.RPS), fmtLatency(in.Nginx.P99))
+	at := fmt.Sprintf("At C=%s nginx served %s (p99 %s)", units.Count(float64(in.Level)), fmtRate(in.Nginx.RPS), fmtLatency(in.Nginx.P99))
 	switch {
 	case len(served) == 0:
 		return Holds, at + "; every Apache MPM fell short: " + strings.Join(failed, "; ") + "."
@@ -104,16 +105,16 @@ func peersClaim(v view) Claim {
 	}
 	var apaches []string
 	for _, s := range v.servers() {
-		if strings.HasPrefix(s.Server, "apache") {
+		if e, ok := registry.Lookup(s.Server); ok && e.Peer != nil && e.Peer.MPM != "" {
 			apaches = append(apaches, s.Server)
 		}
 	}
-	peers := append([]string{plot.ServerNginx}, apaches...)
-	in := peersInput{Level: v.common("concurrency", 0, plot.HasRPS, peers...)}
-	idleLevel := plot.PerConnLevel(v.scs["idle"])
+	peers := append([]string{registry.Nginx}, apaches...)
+	in := peersInput{Level: v.common("concurrency", 0, results.HasRPS, peers...)}
+	idleLevel := results.PerConnLevel(v.scs["idle"])
 	figures := func(server string) peerFigures {
 		f := peerFigures{Server: server}
-		if l, ok := v.at("concurrency", server, in.Level, plot.HasRPS); ok {
+		if l, ok := v.at("concurrency", server, in.Level, results.HasRPS); ok {
 			f.Have = true
 			f.RPS, f.P99, f.ErrorRate = l.Summary.RPS.Median, l.Summary.P99US.Median, l.Summary.ErrorRate.Median
 		}
@@ -122,7 +123,7 @@ func peersClaim(v view) Claim {
 			f.AliveLevel = l.Level
 			f.AliveFrac = l.Summary.IdleAlive.Median / float64(l.Level)
 		}
-		if l, ok := v.near("idle", server, idleLevel, plot.HasPerConn); ok {
+		if l, ok := v.near("idle", server, idleLevel, results.HasPerConn); ok {
 			f.MemPerConn = memPerConn(l.Summary.PerConn)
 		}
 		var fs []string
@@ -134,8 +135,8 @@ func peersClaim(v view) Claim {
 		f.Failure = strings.Join(fs, "; ")
 		return f
 	}
-	if _, ok := v.get("concurrency", plot.ServerNginx); ok {
-		in.Nginx = figures(plot.ServerNginx)
+	if _, ok := v.get("concurrency", registry.Nginx); ok {
+		in.Nginx = figures(registry.Nginx)
 	}
 	for _, a := range apaches {
 		if _, ok := v.get("concurrency", a); ok {
@@ -145,11 +146,11 @@ func peersClaim(v view) Claim {
 	c.Verdict, c.Because = judgePeers(in)
 	if c.Verdict != NotMeasured {
 		if in.Level < thousands {
-			c.Evidence = append(c.Evidence, fmt.Sprintf("The largest concurrency every peer ran was C=%s, short of the thousands the claim is about.", plot.FormatCount(float64(in.Level))))
+			c.Evidence = append(c.Evidence, fmt.Sprintf("The largest concurrency every peer ran was C=%s, short of the thousands the claim is about.", units.Count(float64(in.Level))))
 		}
 		for _, f := range append([]peerFigures{in.Nginx}, in.Apaches...) {
 			c.Evidence = append(c.Evidence, fmt.Sprintf("%s: %s, p99 %s, %s of requests failed at C=%s; %s per idle connection.",
-				f.Server, fmtRate(f.RPS), fmtLatency(f.P99), fmtPercent(f.ErrorRate), plot.FormatCount(float64(in.Level)), fmtBytes(f.MemPerConn)))
+				f.Server, fmtRate(f.RPS), fmtLatency(f.P99), fmtPercent(f.ErrorRate), units.Count(float64(in.Level)), fmtBytes(f.MemPerConn)))
 		}
 		c.Evidence = append(c.Evidence, "Today's Apache event MPM is itself event-driven for idle keep-alive connections: "+
 			"the contrast the claim draws is sharpest with prefork and worker.")

@@ -1,10 +1,11 @@
 package report
 
 import (
+	"c10k/harness/registry"
+	"c10k/harness/results"
+	"c10k/harness/units"
 	"fmt"
 	"strings"
-
-	"c10k/harness/plot"
 )
 
 // Claim 1. A thread per connection is costly to start and to switch.
@@ -44,7 +45,7 @@ func judgeThreadCost(in threadCostInput) (Verdict, string) {
 	}
 	if in.HaveCtx {
 		s := fmt.Sprintf("at C=%s the thread model switches %s times per request against %s, and serves %s against %s",
-			plot.FormatCount(float64(in.CtxLevel)), fmtRatio(in.ThreadCtx), fmtRatio(in.EpollCtx), fmtRate(in.ThreadRPS), fmtRate(in.EpollRPS))
+			units.Count(float64(in.CtxLevel)), fmtRatio(in.ThreadCtx), fmtRatio(in.EpollCtx), fmtRate(in.ThreadRPS), fmtRate(in.EpollRPS))
 		if ratio(in.ThreadCtx, in.EpollCtx) >= costlyRatio && in.ThreadRPS <= slowerRatio*in.EpollRPS {
 			found = append(found, s)
 		} else {
@@ -73,17 +74,17 @@ func threadCostClaim(v view) Claim {
 			"in memory for each thread, and in time when the kernel switches between thousands of them.",
 	}
 	in := threadCostInput{MemTotal: v.run.Env.MemTotal}
-	in.IdleLevel = v.common("idle", plot.IdleTarget, plot.HasPerConn, plot.ServerThread, plot.ServerEpoll)
-	lt, okT := v.at("idle", plot.ServerThread, in.IdleLevel, plot.HasPerConn)
-	le, okE := v.at("idle", plot.ServerEpoll, in.IdleLevel, plot.HasPerConn)
+	in.IdleLevel = v.common("idle", results.IdleTarget, results.HasPerConn, registry.Thread, registry.Epoll)
+	lt, okT := v.at("idle", registry.Thread, in.IdleLevel, results.HasPerConn)
+	le, okE := v.at("idle", registry.Epoll, in.IdleLevel, results.HasPerConn)
 	if okT && okE {
 		in.HaveMem = true
 		in.ThreadMem, in.EpollMem = memPerConn(lt.Summary.PerConn), memPerConn(le.Summary.PerConn)
 		in.ThreadThreadsPerConn = lt.Summary.PerConn.Threads
 	}
-	in.CtxLevel = v.common("concurrency", 0, plot.HasRPS, plot.ServerThread, plot.ServerEpoll)
-	ct, okT := v.at("concurrency", plot.ServerThread, in.CtxLevel, plot.HasRPS)
-	ce, okE := v.at("concurrency", plot.ServerEpoll, in.CtxLevel, plot.HasRPS)
+	in.CtxLevel = v.common("concurrency", 0, results.HasRPS, registry.Thread, registry.Epoll)
+	ct, okT := v.at("concurrency", registry.Thread, in.CtxLevel, results.HasRPS)
+	ce, okE := v.at("concurrency", registry.Epoll, in.CtxLevel, results.HasRPS)
 	if okT && okE && ct.Summary.CtxSwitchesPerReq.N > 0 {
 		in.HaveCtx = true
 		in.ThreadCtx, in.EpollCtx = ct.Summary.CtxSwitchesPerReq.Median, ce.Summary.CtxSwitchesPerReq.Median
@@ -102,13 +103,13 @@ func threadCostClaim(v view) Claim {
 			c.Evidence = append(c.Evidence, fmt.Sprintf(
 				"In absolute terms, %s connections cost the thread model %s, %s of this machine's %s: "+
 					"real, but thousands of threads fit in memory; the limits that bite first are counts (threads-max, pid_max, a runtime's thread cap), see the failures.",
-				plot.FormatCount(float64(in.IdleLevel)), fmtBytes(total), fmtPercent(total/float64(in.MemTotal)), fmtBytes(float64(in.MemTotal))))
+				units.Count(float64(in.IdleLevel)), fmtBytes(total), fmtPercent(total/float64(in.MemTotal)), fmtBytes(float64(in.MemTotal))))
 		}
 	}
-	if fs := v.failures("idle", plot.ServerThread); len(fs) > 0 {
+	if fs := v.failures("idle", registry.Thread); len(fs) > 0 {
 		c.Evidence = append(c.Evidence, "The thread model failed holding idle connections: "+failureList("idle", fs)+".")
 	}
-	if fs := v.failures("concurrency", plot.ServerThread); len(fs) > 0 {
+	if fs := v.failures("concurrency", registry.Thread); len(fs) > 0 {
 		c.Evidence = append(c.Evidence, "The thread model failed under load: "+failureList("concurrency", fs)+".")
 	}
 	c.Evidence = append(c.Evidence, "Creating a thread was not timed on its own: each connection's setup includes it, "+

@@ -1,12 +1,11 @@
 package report
 
 import (
+	"c10k/harness/registry"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 
-	"c10k/harness/plot"
 	"c10k/harness/results"
 )
 
@@ -121,7 +120,7 @@ func capitalize(s string) string {
 		return s
 	}
 	first, _, _ := strings.Cut(s, " ")
-	if slices.Contains(plot.ServerOrder, strings.TrimRight(first, ",.:;")) {
+	if _, ok := registry.Lookup(strings.TrimRight(first, ",.:;")); ok {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"c10k/harness/units"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,7 +35,7 @@ func buildFigures(v view, runDir, outPath string) ([]FigureRef, error) {
 		switch {
 		case len(v.scs[s.Scenario]) == 0:
 			f.Missing = "not measured in this run: the " + s.Scenario + " scenario did not run."
-		case s.Name == figSpectrum && plot.CommonLevel(v.scs["concurrency"], 0, plot.HasHgrm) == 0:
+		case s.Name == figSpectrum && results.CommonLevel(v.scs["concurrency"], 0, results.HasHgrm) == 0:
 			f.Missing = "not measured in this run: no latency histograms (.hgrm files) were recorded."
 		case statErr != nil:
 			f.Missing = "not drawn: run `c10k plot -in " + filepath.ToSlash(runDir) + "` to draw it."
@@ -75,5 +76,5 @@ func rateNote(scs []results.Scenario) string {
 	below := float64(max(loops, 1)) * 1e6 / float64(spinUs)
 	return fmt.Sprintf("Below about %s req/s the load generator's loop has more than %d us between requests and sleeps on a timer "+
 		"instead of polling (spin_us in the results): those latencies include its own wake-up as well as the server's, "+
-		"so at those rates the curve reads higher than the server alone makes it.", plot.FormatCount(below), spinUs)
+		"so at those rates the curve reads higher than the server alone makes it.", units.Count(below), spinUs)
 }

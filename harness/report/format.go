@@ -1,11 +1,10 @@
 package report
 
 import (
+	"c10k/harness/units"
 	"fmt"
 	"math"
 	"strings"
-
-	"c10k/harness/plot"
 )
 
 // none is what a table cell shows for a figure this run did not measure.
@@ -19,7 +18,7 @@ func fmtBytes(v float64) string {
 	if !valid(v) {
 		return none
 	}
-	return plot.FormatBytes(v)
+	return units.Bytes(v)
 }
 
 // fmtLatency formats microseconds: 250 µs, 2.5 ms, 1.2 s.
@@ -27,7 +26,7 @@ func fmtLatency(us float64) string {
 	if !valid(us) || us <= 0 {
 		return none
 	}
-	return plot.FormatMicros(us)
+	return units.Micros(us)
 }
 
 // fmtRate formats requests per second: 950 req/s, 129k req/s.
@@ -35,7 +34,7 @@ func fmtRate(v float64) string {
 	if !valid(v) || v <= 0 {
 		return none
 	}
-	return plot.FormatCount(v) + " req/s"
+	return units.Count(v) + " req/s"
 }
 
 // fmtCount formats a count: 950, 10k.
@@ -43,7 +42,7 @@ func fmtCount(v float64) string {
 	if !valid(v) {
 		return none
 	}
-	return plot.FormatCount(v)
+	return units.Count(v)
 }
 
 // fmtRatio formats a per-connection or per-request figure: 1, 0.22, 2.1.
@@ -59,7 +58,7 @@ func fmtRatio(v float64) string {
 	case a < 10:
 		return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".")
 	}
-	return plot.FormatCount(math.Round(v))
+	return units.Count(math.Round(v))
 }
 
 // fmtTimes formats a ratio between two servers' figures: 3.5x, 120x.
@@ -86,7 +85,7 @@ func fmtPercent(v float64) string {
 
 // fmtLevel names a level of a scenario: "C=1k", "10k idle connections".
 func fmtLevel(scenario string, level int) string {
-	n := plot.FormatCount(float64(level))
+	n := units.Count(float64(level))
 	switch scenario {
 	case "idle":
 		return n + " idle connections"

@@ -1,10 +1,10 @@
 package report
 
 import (
+	"c10k/harness/units"
 	"fmt"
 	"strings"
 
-	"c10k/harness/plot"
 	"c10k/harness/results"
 )
 
@@ -19,10 +19,10 @@ const saturated = 0.9
 // scenarios at their largest common C, and failures.
 func buildHeadline(v view) Headline {
 	var h Headline
-	idleLevel := plot.PerConnLevel(v.scs["idle"])
-	concLevel := v.common("concurrency", plot.ConcurrencyTarget, plot.HasLatency)
-	waitLevel := v.common("wait", 0, plot.HasRPS)
-	cpuLevel := v.common("cpu", 0, plot.HasRPS)
+	idleLevel := results.PerConnLevel(v.scs["idle"])
+	concLevel := v.common("concurrency", results.ConcurrencyTarget, results.HasLatency)
+	waitLevel := v.common("wait", 0, results.HasRPS)
+	cpuLevel := v.common("cpu", 0, results.HasRPS)
 	var at []string
 	for _, q := range []struct {
 		what, scenario string
@@ -47,12 +47,12 @@ func buildHeadline(v view) Headline {
 		row.PSSPerConn, row.KernelPerConn, row.SocketPerConn, row.ThreadsPerConn, row.FDsPerConn = none, none, none, none, none
 		row.PeakRPS, row.P99, row.WaitRPS, row.CPURPS, row.Failures = none, none, none, none, none
 
-		if l, ok := v.near("idle", s.Server, idleLevel, plot.HasPerConn); ok {
+		if l, ok := v.near("idle", s.Server, idleLevel, results.HasPerConn); ok {
 			pc := l.Summary.PerConn
 			anyNegative = anyNegative || pc.PSSBytes < 0 || pc.KernelStack+pc.PageTables < 0 || pc.SocketBytes < 0
 			at := ""
 			if l.Level != idleLevel {
-				at = " (at " + plot.FormatCount(float64(l.Level)) + ")"
+				at = " (at " + units.Count(float64(l.Level)) + ")"
 			}
 			row.PSSPerConn = fmtBytes(pc.PSSBytes) + at
 			row.KernelPerConn = fmtBytes(pc.KernelStack + pc.PageTables)
@@ -61,24 +61,24 @@ func buildHeadline(v view) Headline {
 			row.FDsPerConn = fmtRatio(pc.FDs)
 		}
 		if sc, ok := v.get("concurrency", s.Server); ok {
-			if l, ok := plot.MaxLevel(sc, plot.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); ok {
-				row.PeakRPS = fmt.Sprintf("%s (C=%s)", fmtRate(l.Summary.RPS.Median), plot.FormatCount(float64(l.Level)))
+			if l, ok := results.MaxLevel(sc, results.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); ok {
+				row.PeakRPS = fmt.Sprintf("%s (C=%s)", fmtRate(l.Summary.RPS.Median), units.Count(float64(l.Level)))
 				if l.Summary.LoadBusy.Median >= saturated {
 					row.PeakRPS += " †"
 					anySaturated = true
 				}
 			}
 		}
-		if l, ok := v.near("concurrency", s.Server, concLevel, plot.HasLatency); ok {
+		if l, ok := v.near("concurrency", s.Server, concLevel, results.HasLatency); ok {
 			row.P99 = fmtLatency(l.Summary.P99US.Median)
 			if l.Level != concLevel {
-				row.P99 += " (at C=" + plot.FormatCount(float64(l.Level)) + ")"
+				row.P99 += " (at C=" + units.Count(float64(l.Level)) + ")"
 			}
 		}
-		if l, ok := v.at("wait", s.Server, waitLevel, plot.HasRPS); ok {
+		if l, ok := v.at("wait", s.Server, waitLevel, results.HasRPS); ok {
 			row.WaitRPS = fmtRate(l.Summary.RPS.Median)
 		}
-		if l, ok := v.at("cpu", s.Server, cpuLevel, plot.HasRPS); ok {
+		if l, ok := v.at("cpu", s.Server, cpuLevel, results.HasRPS); ok {
 			row.CPURPS = fmtRate(l.Summary.RPS.Median)
 		}
 		row.Failures = failureSummary(v, s.Server)
@@ -119,7 +119,7 @@ func failureSummary(v view, server string) string {
 
 // shortLevel is a level in a table cell: "C=10k", "15k".
 func shortLevel(scenario string, level int) string {
-	n := plot.FormatCount(float64(level))
+	n := units.Count(float64(level))
 	switch scenario {
 	case "idle":
 		return n

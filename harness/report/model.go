@@ -4,31 +4,33 @@ package report
 // template only lays it out, so every number is computed (and tested) in
 // Go.
 type Data struct {
-	RunID     string
-	RunDir    string // the results directory, relative to the report
-	Status    string
-	Started   string
-	Finished  string
-	WallTime  string
-	Grid      string // quick, full, smoke
-	Repeats   int
-	Servers   string
-	Error     string // why the run stopped early, if it did
-	Summary   []string
-	Scenarios []ScenarioRow
-	Machine   []KV
-	Setup     []KV
-	Notes     []string // how to read this run (the harness's method notes)
-	Headline  Headline
-	Figures   []FigureRef
-	Stories   []Story
-	Claims    []Claim
-	Failures  []FailureRow
-	Warnings  []string
-	Skipped   []SkipRow
-	Reproduce []string
-	Plotted   bool // at least one figure exists on disk
-	PlotCmd   string
+	RunID      string
+	RunDir     string // the results directory, relative to the report
+	Status     string
+	Started    string
+	Finished   string
+	WallTime   string
+	Grid       string // quick, full, smoke
+	Repeats    int
+	Servers    string
+	ServerRows []ServerRow // what each server of the run is, from the registry
+	SitOuts    []SitOutRow // servers left out of whole scenarios, and why
+	Error      string      // why the run stopped early, if it did
+	Summary    []string
+	Scenarios  []ScenarioRow
+	Machine    []KV
+	Setup      []KV
+	Notes      []string // how to read this run (the harness's method notes)
+	Headline   Headline
+	Figures    []FigureRef
+	Stories    []Story
+	Claims     []Claim
+	Failures   []FailureRow
+	Warnings   []string
+	Skipped    []SkipRow
+	Reproduce  []string
+	Plotted    bool // at least one figure exists on disk
+	PlotCmd    string
 }
 
 // KV is one row of a two-column table.
@@ -127,4 +129,17 @@ type SkipRow struct {
 	Server   string
 	Level    string
 	Reason   string
+}
+
+// ServerRow is one server of the run: its name, kind and what it is.
+type ServerRow struct {
+	Name, Kind, About string
+}
+
+// SitOutRow is one server left out of one or more scenarios it cannot
+// run, for one reason.
+type SitOutRow struct {
+	Server    string
+	Scenarios string
+	Reason    string
 }

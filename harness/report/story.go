@@ -1,11 +1,11 @@
 package report
 
 import (
+	"c10k/harness/units"
 	"fmt"
 	"math"
 	"slices"
 
-	"c10k/harness/plot"
 	"c10k/harness/results"
 )
 
@@ -80,26 +80,26 @@ func buildStories(v view) []Story {
 
 // storyMetrics are the headline figures servers are ranked on.
 func storyMetrics(v view) []metric {
-	idleLevel := plot.PerConnLevel(v.scs["idle"])
-	concLevel := v.common("concurrency", plot.ConcurrencyTarget, plot.HasLatency)
-	waitLevel := v.common("wait", 0, plot.HasRPS)
-	cpuLevel := v.common("cpu", 0, plot.HasRPS)
-	mem := metric{name: fmt.Sprintf("memory per idle connection at %s (user + kernel)", plot.FormatCount(float64(idleLevel))), format: fmtBytes, vals: map[string]float64{}}
+	idleLevel := results.PerConnLevel(v.scs["idle"])
+	concLevel := v.common("concurrency", results.ConcurrencyTarget, results.HasLatency)
+	waitLevel := v.common("wait", 0, results.HasRPS)
+	cpuLevel := v.common("cpu", 0, results.HasRPS)
+	mem := metric{name: fmt.Sprintf("memory per idle connection at %s (user + kernel)", units.Count(float64(idleLevel))), format: fmtBytes, vals: map[string]float64{}}
 	peak := metric{name: "peak throughput", higher: true, format: fmtRate, vals: map[string]float64{}}
-	p99 := metric{name: fmt.Sprintf("p99 latency at C=%s", plot.FormatCount(float64(concLevel))), format: fmtLatency, vals: map[string]float64{}, excluded: map[string]string{}}
-	ctx := metric{name: fmt.Sprintf("context switches per request at C=%s", plot.FormatCount(float64(concLevel))), format: fmtRatio, vals: map[string]float64{}}
-	wait := metric{name: fmt.Sprintf("throughput with backend waits at C=%s", plot.FormatCount(float64(waitLevel))), higher: true, format: fmtRate, vals: map[string]float64{}}
-	cpu := metric{name: fmt.Sprintf("throughput with CPU-bound requests at C=%s", plot.FormatCount(float64(cpuLevel))), higher: true, format: fmtRate, vals: map[string]float64{}}
+	p99 := metric{name: fmt.Sprintf("p99 latency at C=%s", units.Count(float64(concLevel))), format: fmtLatency, vals: map[string]float64{}, excluded: map[string]string{}}
+	ctx := metric{name: fmt.Sprintf("context switches per request at C=%s", units.Count(float64(concLevel))), format: fmtRatio, vals: map[string]float64{}}
+	wait := metric{name: fmt.Sprintf("throughput with backend waits at C=%s", units.Count(float64(waitLevel))), higher: true, format: fmtRate, vals: map[string]float64{}}
+	cpu := metric{name: fmt.Sprintf("throughput with CPU-bound requests at C=%s", units.Count(float64(cpuLevel))), higher: true, format: fmtRate, vals: map[string]float64{}}
 	for _, s := range v.servers() {
-		if l, ok := v.at("idle", s.Server, idleLevel, plot.HasPerConn); ok {
+		if l, ok := v.at("idle", s.Server, idleLevel, results.HasPerConn); ok {
 			mem.vals[s.Server] = memPerConn(l.Summary.PerConn)
 		}
 		if sc, ok := v.get("concurrency", s.Server); ok {
-			if l, ok := plot.MaxLevel(sc, plot.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); ok {
+			if l, ok := results.MaxLevel(sc, results.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); ok {
 				peak.vals[s.Server] = l.Summary.RPS.Median
 			}
 		}
-		if l, ok := v.at("concurrency", s.Server, concLevel, plot.HasLatency); ok {
+		if l, ok := v.at("concurrency", s.Server, concLevel, results.HasLatency); ok {
 			if er := l.Summary.ErrorRate.Median; er > latencyErrorRate {
 				p99.excluded[s.Server] = fmt.Sprintf("%.1f%% of its requests failed (the p99 of the rest would flatter it)", 100*er)
 			} else {
@@ -109,10 +109,10 @@ func storyMetrics(v view) []metric {
 				ctx.vals[s.Server] = l.Summary.CtxSwitchesPerReq.Median
 			}
 		}
-		if l, ok := v.at("wait", s.Server, waitLevel, plot.HasRPS); ok {
+		if l, ok := v.at("wait", s.Server, waitLevel, results.HasRPS); ok {
 			wait.vals[s.Server] = l.Summary.RPS.Median
 		}
-		if l, ok := v.at("cpu", s.Server, cpuLevel, plot.HasRPS); ok {
+		if l, ok := v.at("cpu", s.Server, cpuLevel, results.HasRPS); ok {
 			cpu.vals[s.Server] = l.Summary.RPS.Median
 		}
 	}

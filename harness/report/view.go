@@ -1,11 +1,10 @@
 package report
 
 import (
+	"c10k/harness/registry"
 	"math"
 	"slices"
-	"strings"
 
-	"c10k/harness/plot"
 	"c10k/harness/results"
 )
 
@@ -27,20 +26,7 @@ func newView(run results.Run, scs []results.Scenario) view {
 }
 
 // compareServers orders servers like the figures' legends.
-func compareServers(a, b string) int {
-	ra, rb := rank(a), rank(b)
-	if ra != rb {
-		return ra - rb
-	}
-	return strings.Compare(a, b)
-}
-
-func rank(server string) int {
-	if i := slices.Index(plot.ServerOrder, server); i >= 0 {
-		return i
-	}
-	return len(plot.ServerOrder)
-}
+func compareServers(a, b string) int { return registry.Compare(a, b) }
 
 // get returns one scenario of one server.
 func (v view) get(scenario, server string) (results.Scenario, bool) {
@@ -70,7 +56,7 @@ func (v view) servers() []results.Scenario {
 
 // at returns a server's level of a scenario exactly at level, if it has
 // the value there.
-func (v view) at(scenario, server string, level int, has plot.Has) (results.Level, bool) {
+func (v view) at(scenario, server string, level int, has results.Has) (results.Level, bool) {
 	sc, ok := v.get(scenario, server)
 	if !ok {
 		return results.Level{}, false
@@ -83,25 +69,25 @@ func (v view) at(scenario, server string, level int, has plot.Has) (results.Leve
 	return results.Level{}, false
 }
 
-// near returns a server's level at or below level (plot.LevelNear).
-func (v view) near(scenario, server string, level int, has plot.Has) (results.Level, bool) {
+// near returns a server's level at or below level (results.LevelNear).
+func (v view) near(scenario, server string, level int, has results.Has) (results.Level, bool) {
 	sc, ok := v.get(scenario, server)
 	if !ok {
 		return results.Level{}, false
 	}
-	return plot.LevelNear(sc, level, has)
+	return results.LevelNear(sc, level, has)
 }
 
-// common is plot.CommonLevel over the given servers of a scenario (all
+// common is results.CommonLevel over the given servers of a scenario (all
 // of its servers when none are named).
-func (v view) common(scenario string, target int, has plot.Has, servers ...string) int {
+func (v view) common(scenario string, target int, has results.Has, servers ...string) int {
 	var scs []results.Scenario
 	for _, sc := range v.scs[scenario] {
 		if len(servers) == 0 || slices.Contains(servers, sc.Server) {
 			scs = append(scs, sc)
 		}
 	}
-	return plot.CommonLevel(scs, target, has)
+	return results.CommonLevel(scs, target, has)
 }
 
 // failures returns a server's failures in a scenario.

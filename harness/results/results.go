@@ -34,13 +34,14 @@ type Run struct {
 	Files     []string   `json:"files"`              // scenario files in this directory
 	WallTimeS float64    `json:"wall_time_s"`        // harness wall time so far
 	// Added fields (the schema only grows).
-	Peers     map[string]string `json:"peers,omitempty"` // peer server name -> version string, for peers that ran
-	Planned   int               `json:"planned_levels"`  // level runs (level x repeat x server) in the plan
-	Done      int               `json:"done_levels"`     // level runs finished (measured or failed)
-	Failures  int               `json:"failures"`        // failures recorded over all scenario files
-	Error     string            `json:"error,omitempty"` // why the run stopped early, if it did
-	EstimateS float64           `json:"estimate_s"`      // the plan's wall-time estimate, for comparing with WallTimeS
-	Notes     []string          `json:"notes,omitempty"` // how to read this run (measurement method caveats)
+	Peers     map[string]string `json:"peers,omitempty"`    // peer server name -> version string, for peers that ran
+	Planned   int               `json:"planned_levels"`     // level runs (level x repeat x server) in the plan
+	Done      int               `json:"done_levels"`        // level runs finished (measured or failed)
+	Failures  int               `json:"failures"`           // failures recorded over all scenario files
+	Error     string            `json:"error,omitempty"`    // why the run stopped early, if it did
+	EstimateS float64           `json:"estimate_s"`         // the plan's wall-time estimate, for comparing with WallTimeS
+	Notes     []string          `json:"notes,omitempty"`    // how to read this run (measurement method caveats)
+	SitOuts   []SitOut          `json:"sit_outs,omitempty"` // servers left out of whole scenarios they cannot run
 }
 
 // Config is how the run was asked for.
@@ -80,6 +81,14 @@ type Skip struct {
 	Scenario string `json:"scenario"`
 	Server   string `json:"server"`
 	Level    int    `json:"level"`
+	Reason   string `json:"reason"`
+}
+
+// SitOut is a server the planner left out of a whole scenario, because
+// the scenario needs something the server cannot do.
+type SitOut struct {
+	Scenario string `json:"scenario"`
+	Server   string `json:"server"`
 	Reason   string `json:"reason"`
 }
 

@@ -2,32 +2,14 @@ package scenario
 
 import (
 	"fmt"
+	"strings"
 
+	"c10k/harness/registry"
 	"c10k/harness/results"
 )
 
-// Server is what the planner needs to know about a server under test.
-type Server struct {
-	Name string
-	Kind string // results.KindModel or results.KindPeer
-	// ThreadsPerConn is the threads (or processes) the server adds per
-	// connection it holds: 1 for thread-per-connection and prefork, 0 for
-	// event loops. Levels that would push the machine's thread count near
-	// pid_max or threads-max are skipped, because that would starve every
-	// other process on the box, not just the server.
-	ThreadsPerConn float64
-	// MaxConns is a cap the server's configuration puts on connections
-	// held (Apache prefork's MaxRequestWorkers); 0: none. Idle levels above
-	// it are skipped and one level just under it is measured instead.
-	MaxConns int
-	// NoWaitWork is set for servers that cannot simulate backend waits or
-	// CPU work per request (the peers serve a fixed response).
-	NoWaitWork bool
-	// SpawnS is the extra seconds per connection the server needs to
-	// grow its pool (Apache spawns at most 32 children a second), for the
-	// estimate and the time budget.
-	SpawnS float64
-}
+// Server is a server under test, as the registry describes it.
+type Server = registry.Entry
 
 // Limits are the machine's limits that cap the grid.
 type Limits struct {
@@ -60,7 +42,8 @@ type Step struct {
 // Plan is every step of a run, in order, and what was left out.
 type Plan struct {
 	Steps    []Step
-	Skipped  []results.Skip
+	SitOuts  []results.SitOut // whole scenarios a server cannot run
+	Skipped  []results.Skip   // levels the machine's limits rule out
 	Warnings []string
 }
 
@@ -101,6 +84,10 @@ func MakePlan(grid []results.ScenarioConfig, servers []Server, repeats int, lim 
 	}
 	for _, sc := range grid {
 		for _, srv := range servers {
+			if reason := sitOutReason(sc, srv); reason != "" {
+				p.SitOuts = append(p.SitOuts, results.SitOut{Scenario: sc.Name, Server: srv.Name, Reason: reason})
+				continue
+			}
 			levels := sc.Levels
 			if sc.Name == Idle && srv.MaxConns > 0 {
 				levels = capLevels(sc, srv, levels, &p)
@@ -108,9 +95,7 @@ func MakePlan(grid []results.ScenarioConfig, servers []Server, repeats int, lim 
 			for _, lv := range levels {
 				if reason := skipReason(sc, srv, lv, lim); reason != "" {
 					p.Skipped = append(p.Skipped, results.Skip{Scenario: sc.Name, Server: srv.Name, Level: lv, Reason: reason})
-					if sc.WaitMS == 0 && sc.WorkUS == 0 {
-						warn(fmt.Sprintf("%s: %s level %d skipped: %s", srv.Name, sc.Name, lv, reason))
-					}
+					warn(fmt.Sprintf("%s: %s level %d skipped: %s", srv.Name, sc.Name, lv, reason))
 					continue
 				}
 				est := estimate(sc, srv, lv)
@@ -145,10 +130,28 @@ func capLevels(sc results.ScenarioConfig, srv Server, levels []int, p *Plan) []i
 	return out
 }
 
-func skipReason(sc results.ScenarioConfig, srv Server, level int, lim Limits) string {
-	if srv.NoWaitWork && (sc.WaitMS > 0 || sc.WorkUS > 0) {
-		return fmt.Sprintf("%s serves a fixed response and cannot simulate per-request wait or work", srv.Name)
+// needs is what a scenario asks of a server besides answering requests.
+func needs(sc results.ScenarioConfig) registry.Abilities {
+	return registry.Abilities{Wait: sc.WaitMS > 0, Work: sc.WorkUS > 0}
+}
+
+// sitOutReason says why srv cannot run sc at all, or "" when it can.
+func sitOutReason(sc results.ScenarioConfig, srv Server) string {
+	need := needs(sc)
+	var missing []string
+	if need.Wait && !srv.Can.Wait {
+		missing = append(missing, "a simulated wait")
 	}
+	if need.Work && !srv.Can.Work {
+		missing = append(missing, "simulated CPU work")
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return "serves a fixed response: cannot add " + strings.Join(missing, " or ") + " per request"
+}
+
+func skipReason(sc results.ScenarioConfig, srv Server, level int, lim Limits) string {
 	conns := Conns(sc, level)
 	if lim.NoFile > 0 && uint64(conns+fdReserve) > lim.NoFile {
 		return fmt.Sprintf("needs %d fds in the server and in the load generator, RLIMIT_NOFILE hard limit is %d", conns+fdReserve, lim.NoFile)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"c10k/harness/registry"
 	"c10k/harness/results"
 )
 
@@ -84,10 +85,10 @@ func TestSelect(t *testing.T) {
 
 func TestMakePlan(t *testing.T) {
 	quick, _ := Grid(Quick)
-	thread := Server{Name: "thread", Kind: results.KindModel, ThreadsPerConn: 1}
-	epoll := Server{Name: "epoll", Kind: results.KindModel}
-	nginx := Server{Name: "nginx", Kind: results.KindPeer, NoWaitWork: true}
-	prefork := Server{Name: "apache-prefork", Kind: results.KindPeer, NoWaitWork: true, ThreadsPerConn: 1, MaxConns: 2000, SpawnS: 1.0 / 32}
+	thread := Server{Name: "thread", Kind: results.KindModel, ThreadsPerConn: 1, Can: registry.Abilities{Wait: true, Work: true}}
+	epoll := Server{Name: "epoll", Kind: results.KindModel, Can: registry.Abilities{Wait: true, Work: true}}
+	nginx := Server{Name: "nginx", Kind: results.KindPeer}
+	prefork := Server{Name: "apache-prefork", Kind: results.KindPeer, ThreadsPerConn: 1, MaxConns: 2000, SpawnS: 1.0 / 32}
 	roomy := Limits{NoFile: 20000, PidMax: 32768, ThreadsMax: 200000, TasksInUse: 300}
 
 	t.Run("happy every level of every model", func(t *testing.T) {
@@ -107,13 +108,20 @@ func TestMakePlan(t *testing.T) {
 			t.Errorf("steps %d", len(p.Steps))
 		}
 	})
-	t.Run("happy peers skip wait and cpu with a reason", func(t *testing.T) {
+	t.Run("happy peers sit out wait and cpu once each, with a reason", func(t *testing.T) {
 		p := MakePlan(quick, []Server{nginx}, 1, roomy)
-		if len(p.Steps) != 13 || len(p.Skipped) != 6 {
-			t.Fatalf("%d steps, %d skipped", len(p.Steps), len(p.Skipped))
+		if len(p.Steps) != 13 || len(p.Skipped) != 0 || len(p.SitOuts) != 2 {
+			t.Fatalf("%d steps, %d skipped, %d sit-outs", len(p.Steps), len(p.Skipped), len(p.SitOuts))
 		}
-		if !strings.Contains(p.Skipped[0].Reason, "cannot simulate") {
-			t.Errorf("reason %q", p.Skipped[0].Reason)
+		for i, want := range []string{"a simulated wait", "simulated CPU work"} {
+			if so := p.SitOuts[i]; so.Server != "nginx" || !strings.Contains(so.Reason, want) {
+				t.Errorf("sit-out %d: %+v, want a reason naming %q", i, so, want)
+			}
+		}
+		for _, st := range p.Steps {
+			if st.Scenario.WaitMS > 0 || st.Scenario.WorkUS > 0 {
+				t.Errorf("nginx planned into %s", st.Scenario.Name)
+			}
 		}
 	})
 	t.Run("happy prefork idle capped and measured under its cap", func(t *testing.T) {

@@ -1,9 +1,9 @@
-package plot
+package results
 
 import (
 	"slices"
 
-	"c10k/harness/results"
+	"c10k/harness/proc"
 )
 
 // IdleTarget is the idle-connection count the per-connection figures are
@@ -15,19 +15,19 @@ const IdleTarget = 10000
 const ConcurrencyTarget = 1000
 
 // Has reports whether a level carries the value a figure or table needs.
-type Has func(results.Level) bool
+type Has func(Level) bool
 
 // HasPerConn is true for a level with per-connection figures.
-func HasPerConn(l results.Level) bool { return l.Level > 0 && l.Summary.PerConn.Conns > 0 }
+func HasPerConn(l Level) bool { return l.Level > 0 && l.Summary.PerConn.Conns > 0 }
 
 // HasRPS is true for a level with a measured throughput.
-func HasRPS(l results.Level) bool { return l.Summary.RPS.Median > 0 }
+func HasRPS(l Level) bool { return l.Summary.RPS.Median > 0 }
 
 // HasLatency is true for a level with a measured p99.
-func HasLatency(l results.Level) bool { return l.Summary.P99US.Median > 0 }
+func HasLatency(l Level) bool { return l.Summary.P99US.Median > 0 }
 
 // HasHgrm is true for a level with at least one .hgrm file.
-func HasHgrm(l results.Level) bool {
+func HasHgrm(l Level) bool {
 	for _, m := range l.Repeats {
 		if m.HgrmFile != "" {
 			return true
@@ -42,7 +42,7 @@ func HasHgrm(l results.Level) bool {
 // the largest level any has (not above target when possible). target <= 0
 // means "the largest". It returns 0 when no scenario has a level with the
 // value.
-func CommonLevel(scs []results.Scenario, target int, has Has) int {
+func CommonLevel(scs []Scenario, target int, has Has) int {
 	var common []int
 	for i, sc := range scs {
 		var lv []int
@@ -97,7 +97,7 @@ func largest(vs []int, target int) int {
 // IdleTarget when at least half of the servers reached it with
 // per-connection figures (the others are quoted at their own largest
 // level, and say so), otherwise the largest level they all reached.
-func PerConnLevel(idle []results.Scenario) int {
+func PerConnLevel(idle []Scenario) int {
 	reached := 0
 	for _, sc := range idle {
 		for _, l := range sc.Levels {
@@ -116,8 +116,8 @@ func PerConnLevel(idle []results.Scenario) int {
 // LevelNear returns a scenario's level at level if it has the value
 // there, else its largest level below that has it. ok is false when the
 // scenario has no such level.
-func LevelNear(sc results.Scenario, level int, has Has) (results.Level, bool) {
-	var best results.Level
+func LevelNear(sc Scenario, level int, has Has) (Level, bool) {
+	var best Level
 	found := false
 	for _, l := range sc.Levels {
 		if !has(l) || l.Level > level {
@@ -132,8 +132,8 @@ func LevelNear(sc results.Scenario, level int, has Has) (results.Level, bool) {
 
 // MaxLevel returns the level with the highest value of f among the levels
 // that have it, for "peak throughput" figures.
-func MaxLevel(sc results.Scenario, has Has, f func(results.Level) float64) (results.Level, bool) {
-	var best results.Level
+func MaxLevel(sc Scenario, has Has, f func(Level) float64) (Level, bool) {
+	var best Level
 	found := false
 	for _, l := range sc.Levels {
 		if has(l) && (!found || f(l) > f(best)) {
@@ -141,4 +141,25 @@ func MaxLevel(sc results.Scenario, has Has, f func(results.Level) float64) (resu
 		}
 	}
 	return best, found
+}
+
+// ScenarioConfig returns the run's configuration of a scenario, or the
+// zero value when the run does not record it.
+func (run Run) ScenarioConfig(name string) ScenarioConfig {
+	for _, c := range run.Config.Scenarios {
+		if c.Name == name {
+			return c
+		}
+	}
+	return ScenarioConfig{}
+}
+
+// ServerCPUCount is how many CPUs the servers were pinned to, 0 when the
+// run does not say or the list does not parse.
+func (run Run) ServerCPUCount() int {
+	set, err := proc.ParseCPUList(run.Config.ServerCPUs)
+	if err != nil {
+		return 0
+	}
+	return set.Count()
 }

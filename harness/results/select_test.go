@@ -1,9 +1,8 @@
-package plot_test
+package results_test
 
 import (
 	"testing"
 
-	"c10k/harness/plot"
 	"c10k/harness/results"
 )
 
@@ -37,7 +36,7 @@ func TestCommonLevel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := plot.CommonLevel(tt.scs, tt.target, plot.HasPerConn); got != tt.want {
+			if got := results.CommonLevel(tt.scs, tt.target, results.HasPerConn); got != tt.want {
 				t.Errorf("CommonLevel = %d, want %d", got, tt.want)
 			}
 		})
@@ -56,7 +55,7 @@ func TestPerConnLevel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := plot.PerConnLevel(tt.scs); got != tt.want {
+			if got := results.PerConnLevel(tt.scs); got != tt.want {
 				t.Errorf("PerConnLevel = %d, want %d", got, tt.want)
 			}
 		})
@@ -65,31 +64,32 @@ func TestPerConnLevel(t *testing.T) {
 
 func TestLevelNear(t *testing.T) {
 	sc := scenarioAt("a", 1000, 5000)
-	if l, ok := plot.LevelNear(sc, 10000, plot.HasPerConn); !ok || l.Level != 5000 {
+	if l, ok := results.LevelNear(sc, 10000, results.HasPerConn); !ok || l.Level != 5000 {
 		t.Errorf("LevelNear(10000) = %d, %v; want 5000, true", l.Level, ok)
 	}
-	if l, ok := plot.LevelNear(sc, 1000, plot.HasPerConn); !ok || l.Level != 1000 {
+	if l, ok := results.LevelNear(sc, 1000, results.HasPerConn); !ok || l.Level != 1000 {
 		t.Errorf("LevelNear(1000) = %d, %v; want 1000, true", l.Level, ok)
 	}
-	if _, ok := plot.LevelNear(sc, 500, plot.HasPerConn); ok {
+	if _, ok := results.LevelNear(sc, 500, results.HasPerConn); ok {
 		t.Error("LevelNear(500) found a level below every level")
 	}
-	if l, ok := plot.MaxLevel(sc, plot.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); !ok || l.Level != 5000 {
+	if l, ok := results.MaxLevel(sc, results.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); !ok || l.Level != 5000 {
 		t.Errorf("MaxLevel = %d, %v", l.Level, ok)
 	}
 }
 
-func TestCountCPUs(t *testing.T) {
+func TestServerCPUCount(t *testing.T) {
 	tests := []struct {
 		in   string
 		want int
 	}{
-		{"0", 1}, {"0-1", 2}, {"0,2-3", 3}, {" 1 , 3 ", 2},
-		{"", 0}, {"a", 0}, {"3-1", 0}, {"0-x", 0}, {"-1", 0},
+		{"0", 1}, {"0-1", 2}, {"0,2-3", 3},
+		{"", 0}, {"a", 0}, {"3-1", 0}, {"0-x", 0},
 	}
 	for _, tt := range tests {
-		if got := plot.CountCPUs(tt.in); got != tt.want {
-			t.Errorf("CountCPUs(%q) = %d, want %d", tt.in, got, tt.want)
+		run := results.Run{Config: results.Config{ServerCPUs: tt.in}}
+		if got := run.ServerCPUCount(); got != tt.want {
+			t.Errorf("ServerCPUCount(%q) = %d, want %d", tt.in, got, tt.want)
 		}
 	}
 }
