@@ -1,7 +1,3 @@
-// Package server holds what the three models share besides the wire: their
-// configuration, the interface the command line drives them through, the
-// listening socket they all open the same way, and the CPU burner behind
-// -work. Nothing here knows a concurrency model.
 package server
 
 import (
