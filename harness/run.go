@@ -103,6 +103,8 @@ func (h *harness) prepare() error {
 			Grid: h.opt.Grid, SampleMS: int(h.opt.Period / time.Millisecond), Binary: h.opt.Binary,
 		},
 	}
+	h.run.HarnessPID = os.Getpid()
+	h.run.HarnessStart, _ = procfs.SelfStartTime() // 0: Orphaned then never fires, as for old runs
 	if envErr != nil {
 		h.run.Warnings = append(h.run.Warnings, "environment partly unread: "+envErr.Error())
 	}
@@ -240,6 +242,9 @@ func (h *harness) finish(err error) error {
 	default:
 		h.run.Status = results.StatusIncomplete
 		h.run.Error = err.Error()
+	}
+	if !proc.Contained() {
+		h.run.Warnings = append(h.run.Warnings, "the kernel refused PID namespaces: had the harness been killed with SIGKILL, a peer's worker processes could have outlived it")
 	}
 	h.out.markIncomplete()
 	if files, werr := h.out.writeAll(); werr != nil {

@@ -127,7 +127,17 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	// `make bench` writes to the same directory every time: the previous
 	// run there is replaced, never mixed with the new one.
 	if _, err := os.Stat(filepath.Join(opt.OutDir, results.RunFile)); err == nil {
-		fmt.Fprintf(stderr, "c10k bench: replacing the previous run in %s\n", opt.OutDir)
+		var old results.Run
+		_ = results.ReadJSON(filepath.Join(opt.OutDir, results.RunFile), &old) // unreadable: replaced all the same
+		switch {
+		case old.Orphaned():
+			fmt.Fprintf(stderr, "c10k bench: replacing the previous run in %s (interrupted: its harness, pid %d, died without finishing)\n", opt.OutDir, old.HarnessPID)
+		case old.Status == results.StatusRunning && old.HarnessPID > 0 && old.HarnessPID != os.Getpid():
+			fmt.Fprintf(stderr, "c10k bench: %s is being written by another bench (pid %d); choose another -out\n", opt.OutDir, old.HarnessPID)
+			return 1
+		default:
+			fmt.Fprintf(stderr, "c10k bench: replacing the previous run in %s\n", opt.OutDir)
+		}
 		if err := results.Remove(opt.OutDir); err != nil {
 			fmt.Fprintf(stderr, "c10k bench: %v\n", err)
 			return 1

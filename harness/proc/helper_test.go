@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -40,7 +41,26 @@ func TestMain(m *testing.M) {
 			fmt.Println("error", err)
 			os.Exit(1)
 		}
-		fmt.Println(c.Process.Pid)
+		fmt.Println("started")
+		time.Sleep(time.Minute)
+	case "harness":
+		// A harness of its own: starts a "grandchild" helper through Start,
+		// prints the host PIDs of that child and of its child, and waits to
+		// be killed.
+		out := newLineWriter()
+		p, err := Start(Spec{Path: os.Args[0], Args: []string{"-test.run=^$"},
+			Env: append(os.Environ(), helperEnv+"=grandchild"), Stdout: out})
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		<-out.ch
+		kids := descendants(p.PID())
+		if len(kids) == 0 {
+			fmt.Println("error: no grandchild")
+			os.Exit(1)
+		}
+		fmt.Println(p.PID(), kids[0])
 		time.Sleep(time.Minute)
 	case "sleep":
 		time.Sleep(time.Minute)
@@ -133,4 +153,21 @@ func alive(pid int) bool {
 		}
 	}
 	return true
+}
+
+// descendants returns the host PIDs of pid's children and their children,
+// read from /proc (a PID a child prints is its PID in its own namespace).
+func descendants(pid int) []int {
+	var out []int
+	tasks, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	for _, task := range tasks {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + task.Name() + "/children")
+		for _, f := range strings.Fields(string(b)) {
+			if kid, err := strconv.Atoi(f); err == nil {
+				out = append(out, kid)
+				out = append(out, descendants(kid)...)
+			}
+		}
+	}
+	return out
 }

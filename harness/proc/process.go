@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -49,9 +50,16 @@ var (
 	live   = map[*Process]struct{}{}
 )
 
-// Start starts spec pinned to its CPUs in a new process group. The child
-// gets SIGKILL if the harness dies without stopping it (Pdeathsig); its own
-// children are reached through the group by Stop.
+// Start starts spec pinned to its CPUs in a new process group and, where
+// the kernel allows it, a new PID namespace of which the child is the init.
+//
+// Nothing the child starts may outlive the harness, even one killed by
+// SIGKILL, which no handler sees. Pdeathsig kills the child when the
+// harness dies; a peer's workers (nginx's, Apache's) are the child's
+// children, and the kernel kills every process of a PID namespace when its
+// init dies. Where namespaces are not allowed (no CAP_SYS_ADMIN) the child
+// runs without one, and Contained says so: then only Stop, through the
+// process group, reaches the workers.
 func Start(spec Spec) (*Process, error) {
 	var cpus *unix.CPUSet
 	if spec.CPUs != "" {
@@ -61,16 +69,18 @@ func Start(spec Spec) (*Process, error) {
 		}
 		cpus = &set
 	}
-	cmd := exec.Command(spec.Path, spec.Args...)
-	cmd.Env = spec.Env
-	cmd.Dir = spec.Dir
-	cmd.Stdout = spec.Stdout
-	cmd.Stderr = spec.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	// A grandchild that escaped the group could hold the output pipes open
-	// forever; do not let Wait hang on it.
-	cmd.WaitDelay = 2 * time.Second
-	if err := onSpawner(cpus, cmd.Start); err != nil {
+	clone := uintptr(0)
+	if Contained() {
+		clone = unix.CLONE_NEWPID
+	}
+	cmd := command(spec, clone)
+	err := onSpawner(cpus, cmd.Start)
+	if err != nil && clone != 0 && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL)) {
+		noNamespaces.Store(true)
+		cmd = command(spec, 0)
+		err = onSpawner(cpus, cmd.Start)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("proc: starting %s: %w", spec.Path, err)
 	}
 	p := &Process{cmd: cmd, pid: cmd.Process.Pid, exited: make(chan struct{})}
@@ -79,6 +89,26 @@ func Start(spec Spec) (*Process, error) {
 	liveMu.Unlock()
 	go p.watch()
 	return p, nil
+}
+
+// noNamespaces is set once creating a PID namespace has failed.
+var noNamespaces atomic.Bool
+
+// Contained reports whether children start in PID namespaces of their own
+// (true until the kernel first refuses one).
+func Contained() bool { return !noNamespaces.Load() }
+
+func command(spec Spec, clone uintptr) *exec.Cmd {
+	cmd := exec.Command(spec.Path, spec.Args...)
+	cmd.Env = spec.Env
+	cmd.Dir = spec.Dir
+	cmd.Stdout = spec.Stdout
+	cmd.Stderr = spec.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Cloneflags: clone}
+	// A grandchild that escaped the group could hold the output pipes open
+	// forever; do not let Wait hang on it.
+	cmd.WaitDelay = 2 * time.Second
+	return cmd
 }
 
 // watch closes exited when the leader exits, leaving it a zombie so its

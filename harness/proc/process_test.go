@@ -1,7 +1,9 @@
 package proc
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -76,10 +78,12 @@ func TestStartUnpinnedInheritsHarnessMask(t *testing.T) {
 func TestStopKillsTheWholeGroup(t *testing.T) {
 	out := newLineWriter()
 	p := startHelper(t, "grandchild", "", out, nil)
-	gc, err := strconv.Atoi(out.next(t))
-	if err != nil {
-		t.Fatal(err)
+	out.next(t)
+	kids := descendants(p.PID())
+	if len(kids) != 1 {
+		t.Fatalf("descendants %v, want one grandchild", kids)
 	}
+	gc := kids[0]
 	if !alive(gc) {
 		t.Fatalf("grandchild %d not running", gc)
 	}
@@ -93,6 +97,42 @@ func TestStopKillsTheWholeGroup(t *testing.T) {
 		if pid == p.PID() {
 			t.Error("stopped process still listed by Live")
 		}
+	}
+}
+
+// TestNothingOutlivesAKilledHarness: SIGKILL, which no handler sees, on a
+// process that started a child with a child of its own leaves neither.
+func TestNothingOutlivesAKilledHarness(t *testing.T) {
+	if !Contained() {
+		t.Skip("PID namespaces are not allowed here: only Stop reaches grandchildren")
+	}
+	// The stand-in harness runs in this PID namespace, as a real one
+	// does, so the PIDs it reads from /proc are PIDs here.
+	out := newLineWriter()
+	h := exec.Command(os.Args[0], "-test.run=^$")
+	h.Env = append(os.Environ(), helperEnv+"=harness")
+	h.Stdout = out
+	if err := h.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer h.Wait()
+	line := out.next(t)
+	var child, grandchild int
+	if _, err := fmt.Sscan(line, &child, &grandchild); err != nil {
+		t.Fatalf("helper said %q: %v", line, err)
+	}
+	if !alive(child) || !alive(grandchild) {
+		t.Fatalf("child %d alive %v, grandchild %d alive %v", child, alive(child), grandchild, alive(grandchild))
+	}
+	if err := h.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for alive(child) || alive(grandchild) {
+		if time.Now().After(deadline) {
+			t.Fatalf("5 s after the harness's SIGKILL: child alive %v, grandchild alive %v", alive(child), alive(grandchild))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -2,6 +2,7 @@ package procfs
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -67,5 +68,21 @@ func TestMachineAndEnvJSONKeys(t *testing.T) {
 				t.Errorf("%T JSON %s lacks %q", tc.v, b, k)
 			}
 		}
+	}
+}
+
+func TestAliveTellsThisProcessFromAReusedPID(t *testing.T) {
+	start, err := SelfStartTime()
+	if err != nil || start == 0 {
+		t.Fatalf("start time %d, %v", start, err)
+	}
+	if !Alive(os.Getpid(), start) {
+		t.Error("this process is not alive")
+	}
+	if Alive(os.Getpid(), start+1) {
+		t.Error("a later process with this PID counted as this one")
+	}
+	if Alive(1<<30, start) {
+		t.Error("a PID above pid_max is alive")
 	}
 }

@@ -102,6 +102,7 @@ func Load(dir string) (Run, []Scenario, error) {
 		}
 		return run, nil, err
 	}
+	run.markOrphaned()
 	names := run.Files
 	if len(names) == 0 {
 		m, err := filepath.Glob(filepath.Join(dir, "*-*.json"))

@@ -11,6 +11,10 @@ const (
 	StatusRunning    = "running"    // the harness is (or was, if it died) still writing
 	StatusComplete   = "complete"   // every planned level ran or was recorded as skipped/failed
 	StatusIncomplete = "incomplete" // interrupted (Ctrl-C, SIGTERM): what exists is valid but partial
+	// StatusInterrupted is never written: Load reports it for a run.json
+	// that says running while the harness that wrote it is gone (SIGKILL,
+	// an OOM kill, a power cut). What exists is valid but partial.
+	StatusInterrupted = "interrupted"
 )
 
 // Kinds of server.
@@ -42,6 +46,10 @@ type Run struct {
 	EstimateS float64           `json:"estimate_s"`         // the plan's wall-time estimate, for comparing with WallTimeS
 	Notes     []string          `json:"notes,omitempty"`    // how to read this run (measurement method caveats)
 	SitOuts   []SitOut          `json:"sit_outs,omitempty"` // servers left out of whole scenarios they cannot run
+	// The harness process that writes the run, to tell a run in progress
+	// from one whose harness died without finishing it.
+	HarnessPID   int    `json:"harness_pid,omitempty"`
+	HarnessStart uint64 `json:"harness_start_ticks,omitempty"` // its start time, clock ticks after boot (/proc/PID/stat)
 }
 
 // Config is how the run was asked for.
