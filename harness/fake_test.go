@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"c10k/harness/results"
+	"c10k/loadgen"
 )
 
 // The test binary doubles as the programs the harness runs: with
@@ -144,7 +144,7 @@ func fakeLoad(args []string) int {
 	addr := (*url)[len("http://") : len(*url)-1]
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	res := results.LoadResult{Errors: map[string]int64{"connect": 0, "read": 0}, Connections: *conns,
+	res := loadgen.Result{Errors: map[string]int64{"connect": 0, "read": 0}, Connections: *conns,
 		IdleRequested: *idle, WarmupS: warmup.Seconds(), Complete: true}
 	var held []net.Conn
 	for i := 0; i < *idle; i++ {
@@ -206,7 +206,7 @@ func fakeLoad(args []string) int {
 	if res.DurationS > 0 {
 		res.RPS = float64(res.Requests) / res.DurationS
 	}
-	res.Latency = results.Latency{P50: 50, P90: 90, P99: 99, P999: 999, Max: 1000, Mean: 60}
+	res.Latency = loadgen.Latency{P50: 50, P90: 90, P99: 99, P999: 999, Max: 1000, Mean: 60}
 	for _, c := range held {
 		c.Close()
 	}

@@ -13,6 +13,7 @@ import (
 	"c10k/harness/results"
 	"c10k/harness/sampler"
 	"c10k/harness/scenario"
+	"c10k/loadgen"
 )
 
 // Timings of a level, beyond what the scenario sets.
@@ -191,8 +192,8 @@ func loadArgs(st scenario.Step, port int, jsonPath, hgrmPath string) []string {
 func dur(s float64) string { return time.Duration(s * float64(time.Second)).String() }
 
 // readLoad decodes the load generator's JSON result.
-func readLoad(path string) (results.LoadResult, error) {
-	var l results.LoadResult
+func readLoad(path string) (loadgen.Result, error) {
+	var l loadgen.Result
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return l, err
@@ -204,12 +205,8 @@ func readLoad(path string) (results.LoadResult, error) {
 }
 
 // refused reports a level where the server took no request at all.
-func refused(l results.LoadResult) bool {
-	var errs int64
-	for _, n := range l.Errors {
-		errs += n
-	}
-	return l.Requests == 0 && l.IdleOpened == 0 && errs > 0
+func refused(l loadgen.Result) bool {
+	return l.Requests == 0 && l.IdleOpened == 0 && l.TotalErrors() > 0
 }
 
 // cpuCount is the number of CPUs in a CPU list, 0 if it does not parse.

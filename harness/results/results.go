@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"c10k/harness/procfs"
+	"c10k/loadgen"
 )
 
 // Run statuses, as recorded in run.json.
@@ -132,7 +133,9 @@ type Level struct {
 
 // Measurement is one repeat of one level.
 type Measurement struct {
-	Load LoadResult `json:"load"`
+	// Load is what `c10k load -json` reported, decoded into the load
+	// generator's own type: one definition of the contract, no copy to drift.
+	Load loadgen.Result `json:"load"`
 	// Baseline is the server tree before the load started (no connections);
 	// Point is sampled mid-run, with the level's connections all open.
 	Baseline procfs.Proc `json:"baseline"`
@@ -222,57 +225,6 @@ type Sample struct {
 	QueuedConns  int          `json:"queued_conns"`
 	HarnessCPUS  float64      `json:"harness_cpu_s"` // the harness's own CPU seconds (it samples /proc), subtracted from the noise
 	MachineTasks int          `json:"machine_tasks"` // threads on the whole machine (/proc/loadavg)
-}
-
-// LoadResult is what the load generator reported for one repeat.
-type LoadResult struct {
-	Requests      int64            `json:"requests"`
-	Errors        map[string]int64 `json:"errors"`
-	DurationS     float64          `json:"duration_s"`
-	RPS           float64          `json:"rps"`
-	Latency       Latency          `json:"latency_us"`             // from intended send time in open loop
-	Uncorrected   Latency          `json:"uncorrected_latency_us"` // from actual send time
-	OpenLoop      bool             `json:"open_loop"`
-	Rate          float64          `json:"rate,omitempty"` // offered rate in open loop, req/s
-	Connections   int              `json:"connections"`
-	IdleRequested int              `json:"idle_requested"`
-	IdleAlive     int              `json:"idle_alive"`
-	Complete      bool             `json:"complete"`
-	Message       string           `json:"message,omitempty"`
-	// Added fields, as loadgen reports them.
-	Scheduled  int64            `json:"scheduled"`
-	Late       int64            `json:"late"`
-	MaxLagUS   int64            `json:"max_lag_us"`
-	IdleOpened int              `json:"idle_opened"`
-	IdleErrors map[string]int64 `json:"idle_errors,omitempty"`
-	IdleOpenS  float64          `json:"idle_open_s"`
-	WarmupS    float64          `json:"warmup_s"`
-	Pipeline   int              `json:"pipeline"`
-	Loops      int              `json:"loops"`
-	LoopBusy   float64          `json:"loop_busy"` // the busiest loop's working share of the window
-	SpinUs     int64            `json:"spin_us"`   // open loop polled for requests due this soon
-	Sources    int              `json:"sources"`
-	FileLimit  uint64           `json:"file_limit"`
-	Series     []SeriesPoint    `json:"series,omitempty"`
-}
-
-// SeriesPoint is one second of the load generator's measured window.
-type SeriesPoint struct {
-	T        int   `json:"t"`
-	Requests int64 `json:"requests"`
-	Errors   int64 `json:"errors"`
-	P99US    int64 `json:"p99_us"`
-}
-
-// Latency percentiles in microseconds.
-type Latency struct {
-	P50   float64 `json:"p50"`
-	P90   float64 `json:"p90"`
-	P99   float64 `json:"p99"`
-	P999  float64 `json:"p999"`
-	P9999 float64 `json:"p9999"`
-	Max   float64 `json:"max"`
-	Mean  float64 `json:"mean"`
 }
 
 // Summary is the median and spread over the repeats of a level.
