@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"c10k/harness/procfs"
 	"c10k/harness/results"
 	"c10k/loadgen"
 )
@@ -15,7 +14,7 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-6*math.Max(1, math.Abs(
 // sample builds a sample at t with the server's CPU at cpu seconds and the
 // machine busy for busy seconds.
 func sample(t, cpu, busy float64) results.Sample {
-	return results.Sample{T: t, Proc: procfs.Proc{UserCPUSec: cpu / 2, SystemCPUSec: cpu / 2, CtxtAllThreads: true,
+	return results.Sample{T: t, Proc: results.Proc{UserCPUSec: cpu / 2, SystemCPUSec: cpu / 2, CtxtAllThreads: true,
 		VoluntaryCtxt: uint64(t * 1000)}, CPUBusyS: busy}
 }
 
@@ -45,16 +44,16 @@ func TestBracket(t *testing.T) {
 }
 
 func TestMeasure(t *testing.T) {
-	base := results.Sample{Proc: procfs.Proc{PSS: 1 << 20, Threads: 4, FDs: 10, Processes: 1},
-		Machine: procfs.Machine{KernelStack: 1000, Slab: 5000}}
+	base := results.Sample{Proc: results.Proc{PSS: 1 << 20, Threads: 4, FDs: 10, Processes: 1},
+		Machine: results.Machine{KernelStack: 1000, Slab: 5000}}
 	var ss []results.Sample
 	for i := 0; i <= 12; i++ {
 		// The server uses half a core, everything together one core.
 		s := sample(float64(i)*0.5, float64(i)*0.25, float64(i)*0.5)
-		s.Load = &procfs.Proc{UserCPUSec: float64(i) * 0.2}
+		s.Load = &results.Proc{UserCPUSec: float64(i) * 0.2}
 		s.ServerConns = 1000
 		s.Proc.PSS, s.Proc.Threads, s.Proc.FDs, s.Proc.Processes = 1<<20+1000*4096, 1004, 1010, 1
-		s.Machine = procfs.Machine{KernelStack: 1000 + 1000*16384, Slab: 5000 + 1000*1024}
+		s.Machine = results.Machine{KernelStack: 1000 + 1000*16384, Slab: 5000 + 1000*1024}
 		ss = append(ss, s)
 	}
 	load := loadgen.Result{RPS: 10000, DurationS: 4, IdleOpenS: 0.5, WarmupS: 0.5, IdleRequested: 996, IdleOpened: 996, IdleAlive: 900, Complete: true}
@@ -82,12 +81,12 @@ func TestMeasure(t *testing.T) {
 }
 
 func TestMeasureSadThreadChurnElsewhere(t *testing.T) {
-	base := results.Sample{MachineTasks: 500, Proc: procfs.Proc{Threads: 4}}
+	base := results.Sample{MachineTasks: 500, Proc: results.Proc{Threads: 4}}
 	var ss []results.Sample
 	for i := 0; i <= 8; i++ {
 		s := sample(float64(i)*0.5, 0, 0)
 		s.Proc.Threads, s.ServerConns = 1004, 1000
-		s.Load = &procfs.Proc{Threads: 3}
+		s.Load = &results.Proc{Threads: 3}
 		s.MachineTasks = 500 + 1000 + 3 // the server's and the load's threads only
 		if i >= 2 {
 			s.MachineTasks += 9000 // someone else started 9,000 threads
@@ -108,7 +107,7 @@ func TestMeasureSadNoisyAndSaturated(t *testing.T) {
 	var ss []results.Sample
 	for i := 0; i <= 8; i++ {
 		s := sample(float64(i)*0.5, 0, float64(i)*1.0) // 2 cores busy, none of it the server
-		s.Load = &procfs.Proc{UserCPUSec: float64(i) * 0.49}
+		s.Load = &results.Proc{UserCPUSec: float64(i) * 0.49}
 		ss = append(ss, s)
 	}
 	m := measure(results.Sample{}, ss, loadgen.Result{RPS: 1, DurationS: 3, Complete: true, LoopBusy: 0.97}, 0, 1)

@@ -23,7 +23,7 @@ import (
 type harness struct {
 	ctx   context.Context
 	opt   Options
-	env   procfs.Env
+	env   results.Env
 	start time.Time
 	run   results.Run
 	plan  scenario.Plan

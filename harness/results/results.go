@@ -3,7 +3,6 @@ package results
 import (
 	"time"
 
-	"c10k/harness/procfs"
 	"c10k/loadgen"
 )
 
@@ -22,18 +21,18 @@ const (
 
 // Run is run.json: what ran, where, and whether it finished.
 type Run struct {
-	ID        string     `json:"id"`
-	Started   time.Time  `json:"started"`
-	Finished  time.Time  `json:"finished"`
-	Status    string     `json:"status"`
-	Version   string     `json:"version"`    // c10k version (git describe)
-	GitCommit string     `json:"git_commit"` // commit of the code that ran
-	Env       procfs.Env `json:"env"`
-	Config    Config     `json:"config"`
-	Warnings  []string   `json:"warnings,omitempty"` // limits that capped the grid, noisy conditions
-	Skipped   []Skip     `json:"skipped,omitempty"`  // planned levels not run, and why
-	Files     []string   `json:"files"`              // scenario files in this directory
-	WallTimeS float64    `json:"wall_time_s"`        // harness wall time so far
+	ID        string    `json:"id"`
+	Started   time.Time `json:"started"`
+	Finished  time.Time `json:"finished"`
+	Status    string    `json:"status"`
+	Version   string    `json:"version"`    // c10k version (git describe)
+	GitCommit string    `json:"git_commit"` // commit of the code that ran
+	Env       Env       `json:"env"`
+	Config    Config    `json:"config"`
+	Warnings  []string  `json:"warnings,omitempty"` // limits that capped the grid, noisy conditions
+	Skipped   []Skip    `json:"skipped,omitempty"`  // planned levels not run, and why
+	Files     []string  `json:"files"`              // scenario files in this directory
+	WallTimeS float64   `json:"wall_time_s"`        // harness wall time so far
 	// Added fields (the schema only grows).
 	Peers     map[string]string `json:"peers,omitempty"` // peer server name -> version string, for peers that ran
 	Planned   int               `json:"planned_levels"`  // level runs (level x repeat x server) in the plan
@@ -138,12 +137,12 @@ type Measurement struct {
 	Load loadgen.Result `json:"load"`
 	// Baseline is the server tree before the load started (no connections);
 	// Point is sampled mid-run, with the level's connections all open.
-	Baseline procfs.Proc `json:"baseline"`
-	Point    procfs.Proc `json:"point"`
+	Baseline Proc `json:"baseline"`
+	Point    Proc `json:"point"`
 	// Machine-wide figures at the same two moments. They include the load
 	// generator's side of every socket too.
-	MachineBaseline procfs.Machine `json:"machine_baseline"`
-	MachinePoint    procfs.Machine `json:"machine_point"`
+	MachineBaseline Machine `json:"machine_baseline"`
+	MachinePoint    Machine `json:"machine_point"`
 	// CPU and context switches of the server tree over the measured window.
 	ServerCPUS        float64  `json:"server_cpu_s"`
 	ServerCPUPerReqUS float64  `json:"server_cpu_per_req_us"`
@@ -214,17 +213,17 @@ type PerConn struct {
 
 // Sample is one reading of the server tree and the machine.
 type Sample struct {
-	T       float64        `json:"t_s"` // seconds since the level started
-	Proc    procfs.Proc    `json:"proc"`
-	Machine procfs.Machine `json:"machine"`
+	T       float64 `json:"t_s"` // seconds since the level started
+	Proc    Proc    `json:"proc"`
+	Machine Machine `json:"machine"`
 	// Added fields.
-	Load         *procfs.Proc `json:"load,omitempty"` // the load generator process, while it runs
-	CPUBusyS     float64      `json:"cpu_busy_s"`     // machine-wide busy CPU seconds since boot (/proc/stat, steal excluded)
-	StealS       float64      `json:"steal_s"`        // machine-wide steal seconds since boot
-	ServerConns  int          `json:"server_conns"`   // see Measurement.ServerConns; -1 when not counted
-	QueuedConns  int          `json:"queued_conns"`
-	HarnessCPUS  float64      `json:"harness_cpu_s"` // the harness's own CPU seconds (it samples /proc), subtracted from the noise
-	MachineTasks int          `json:"machine_tasks"` // threads on the whole machine (/proc/loadavg)
+	Load         *Proc   `json:"load,omitempty"` // the load generator process, while it runs
+	CPUBusyS     float64 `json:"cpu_busy_s"`     // machine-wide busy CPU seconds since boot (/proc/stat, steal excluded)
+	StealS       float64 `json:"steal_s"`        // machine-wide steal seconds since boot
+	ServerConns  int     `json:"server_conns"`   // see Measurement.ServerConns; -1 when not counted
+	QueuedConns  int     `json:"queued_conns"`
+	HarnessCPUS  float64 `json:"harness_cpu_s"` // the harness's own CPU seconds (it samples /proc), subtracted from the noise
+	MachineTasks int     `json:"machine_tasks"` // threads on the whole machine (/proc/loadavg)
 }
 
 // Summary is the median and spread over the repeats of a level.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
-	"c10k/harness/procfs"
 	"c10k/harness/results"
 	"c10k/loadgen"
 )
@@ -104,7 +103,7 @@ func Fixture() (results.Run, []results.Scenario) {
 		Status:    results.StatusComplete,
 		Version:   "v0.0.0-fixture",
 		GitCommit: "0123456789abcdef0123456789abcdef01234567",
-		Env: procfs.Env{
+		Env: results.Env{
 			Kernel: "6.18.0-fixture", CPUModel: "AMD EPYC (fixture)", Cores: 2, GoVersion: "go1.26.8",
 			NoFileSoft: 1048576, NoFileHard: 1048576, PidMax: 4194304, ThreadsMax: 191000, Somaxconn: 4096,
 			PortRangeLow: 32768, PortRangeHigh: 60999, MemTotal: 24 << 30, Hostname: "fixture-box",
