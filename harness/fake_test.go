@@ -37,6 +37,10 @@ const (
 	benchEnv = "HARNESS_FAKE_BENCH_OUT"
 	// hangEnv makes the fake load generator hang, deaf to SIGTERM.
 	hangEnv = "HARNESS_FAKE_LOAD_HANG"
+	// failEnv makes a fake fail one way: "start" (the server exits
+	// before listening), "load" (the load generator exits without a
+	// result) or "refused" (it reports only connect errors).
+	failEnv = "HARNESS_FAKE_FAIL"
 )
 
 func TestMain(m *testing.M) {
@@ -72,6 +76,10 @@ func fakeServe(args []string) int {
 		return 2
 	}
 	dropPID("serve")
+	if os.Getenv(failEnv) == "start" {
+		fmt.Fprintln(os.Stderr, "fake serve: bind: permission denied")
+		return 3
+	}
 	crashAbove := -1
 	if v := os.Getenv(crashEnv); v != "" && *model == "thread" {
 		crashAbove, _ = strconv.Atoi(v)
@@ -136,6 +144,18 @@ func fakeLoad(args []string) int {
 		return 2
 	}
 	dropPID("load")
+	switch os.Getenv(failEnv) {
+	case "load":
+		fmt.Fprintln(os.Stderr, "fake load: out of memory")
+		return 1
+	case "refused":
+		fmt.Fprintln(os.Stderr, "fake load: connection refused")
+		b, _ := json.Marshal(loadgen.Result{Errors: map[string]int64{"connect": 5}, Connections: *conns, Complete: true})
+		if err := os.WriteFile(*jsonPath, b, 0o644); err != nil {
+			return 1
+		}
+		return 0
+	}
 	if os.Getenv(hangEnv) != "" {
 		signal.Ignore(syscall.SIGTERM, os.Interrupt)
 		time.Sleep(time.Minute)
