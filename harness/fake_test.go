@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"c10k/harness/results"
+	"c10k/loadgen"
 )
 
 // The test binary doubles as the programs the harness runs: with
@@ -37,6 +37,10 @@ const (
 	benchEnv = "HARNESS_FAKE_BENCH_OUT"
 	// hangEnv makes the fake load generator hang, deaf to SIGTERM.
 	hangEnv = "HARNESS_FAKE_LOAD_HANG"
+	// failEnv makes a fake fail one way: "start" (the server exits
+	// before listening), "load" (the load generator exits without a
+	// result) or "refused" (it reports only connect errors).
+	failEnv = "HARNESS_FAKE_FAIL"
 )
 
 func TestMain(m *testing.M) {
@@ -54,9 +58,16 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// dropPID records this process's PID as the test sees it. The harness
+// starts children in PID namespaces of their own, where os.Getpid is 1;
+// /proc is the test's mount, so /proc/self names the PID there.
 func dropPID(role string) {
 	dir := os.Getenv(fakeDirEnv)
-	os.WriteFile(filepath.Join(dir, role+"-"+strconv.Itoa(os.Getpid())), nil, 0o644)
+	pid := strconv.Itoa(os.Getpid())
+	if self, err := os.Readlink("/proc/self"); err == nil {
+		pid = self
+	}
+	os.WriteFile(filepath.Join(dir, role+"-"+pid), nil, 0o644)
 }
 
 const fakeResponse = "HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\nHello, world!\n"
@@ -72,6 +83,10 @@ func fakeServe(args []string) int {
 		return 2
 	}
 	dropPID("serve")
+	if os.Getenv(failEnv) == "start" {
+		fmt.Fprintln(os.Stderr, "fake serve: bind: permission denied")
+		return 3
+	}
 	crashAbove := -1
 	if v := os.Getenv(crashEnv); v != "" && *model == "thread" {
 		crashAbove, _ = strconv.Atoi(v)
@@ -136,6 +151,18 @@ func fakeLoad(args []string) int {
 		return 2
 	}
 	dropPID("load")
+	switch os.Getenv(failEnv) {
+	case "load":
+		fmt.Fprintln(os.Stderr, "fake load: out of memory")
+		return 1
+	case "refused":
+		fmt.Fprintln(os.Stderr, "fake load: connection refused")
+		b, _ := json.Marshal(loadgen.Result{Errors: map[string]int64{"connect": 5}, Connections: *conns, Complete: true})
+		if err := os.WriteFile(*jsonPath, b, 0o644); err != nil {
+			return 1
+		}
+		return 0
+	}
 	if os.Getenv(hangEnv) != "" {
 		signal.Ignore(syscall.SIGTERM, os.Interrupt)
 		time.Sleep(time.Minute)
@@ -144,7 +171,7 @@ func fakeLoad(args []string) int {
 	addr := (*url)[len("http://") : len(*url)-1]
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	res := results.LoadResult{Errors: map[string]int64{"connect": 0, "read": 0}, Connections: *conns,
+	res := loadgen.Result{Errors: map[string]int64{"connect": 0, "read": 0}, Connections: *conns,
 		IdleRequested: *idle, WarmupS: warmup.Seconds(), Complete: true}
 	var held []net.Conn
 	for i := 0; i < *idle; i++ {
@@ -206,7 +233,7 @@ func fakeLoad(args []string) int {
 	if res.DurationS > 0 {
 		res.RPS = float64(res.Requests) / res.DurationS
 	}
-	res.Latency = results.Latency{P50: 50, P90: 90, P99: 99, P999: 999, Max: 1000, Mean: 60}
+	res.Latency = loadgen.Latency{P50: 50, P90: 90, P99: 99, P999: 999, Max: 1000, Mean: 60}
 	for _, c := range held {
 		c.Close()
 	}

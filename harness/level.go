@@ -13,6 +13,7 @@ import (
 	"c10k/harness/results"
 	"c10k/harness/sampler"
 	"c10k/harness/scenario"
+	"c10k/loadgen"
 )
 
 // Timings of a level, beyond what the scenario sets.
@@ -27,143 +28,224 @@ const (
 // runLevel runs one step: a fresh server, a baseline, the load, samples,
 // and the server stopped again. It never returns an error: what went wrong
 // is a failure in the result.
-func (h *harness) runLevel(st scenario.Step) (res levelResult) {
-	epoch := time.Now()
-	srv := h.out.serverOf(st.Server.Name)
-	fail := func(kind, reason string, rs *running) *results.Failure {
-		f := &results.Failure{Level: st.Level, Repeat: st.Repeat, Kind: kind, Reason: reason,
-			ElapsedS: time.Since(epoch).Seconds()}
-		if rs != nil {
-			f.Stderr = rs.lastWords()
-		}
-		return f
-	}
-	rs, err := h.startServer(srv, st.Scenario, epoch)
-	if rs != nil {
-		res.command = rs.args
-		defer rs.cleanup()
-	}
-	if err != nil {
-		if h.ctx.Err() != nil {
-			if rs != nil {
-				rs.stop()
-			}
-			return levelResult{interrupted: true, command: res.command}
-		}
-		// Stop (and reap) first: its stderr is complete only then.
-		var exit string
-		if rs != nil {
-			exit = rs.stop()
-		}
-		res.failure = fail(results.FailureStart, err.Error(), rs)
-		res.failure.Exit = exit
-		return res
+func (h *harness) runLevel(st scenario.Step) levelResult {
+	lv := &level{h: h, st: st, epoch: time.Now()}
+	defer lv.cleanup()
+	if !lv.startServer() {
+		return lv.res
 	}
 	defer time.Sleep(afterLevel)
-
-	smp := sampler.Start(sampler.Config{Root: rs.p.PID(), Port: rs.port, Period: h.opt.Period, Epoch: epoch})
-	stopAll := func() (exit string) {
-		_, _ = smp.Stop()
-		return rs.stop()
+	baseline, ok := lv.takeBaseline()
+	if !ok || !lv.startLoad() {
+		return lv.res
 	}
+	samples, loadExit := lv.awaitLoad()
+	exit := lv.rs.stop()
+	if f := lv.res.failure; f != nil {
+		return lv.fail(f, exit)
+	}
+	load, err := readLoad(lv.jsonTmp)
+	switch {
+	case err != nil && lv.res.interrupted:
+		return lv.res
+	case err != nil:
+		return lv.fail(lv.newFailure(results.FailureLoad, fmt.Sprintf("load generator gave no result (%s): %v", loadExit, err)), exit)
+	case refused(load):
+		return lv.fail(lv.newFailure(results.FailureRefused, fmt.Sprintf("no request succeeded: errors %v", load.Errors)), exit)
+	}
+	lv.res.m = lv.measurement(baseline, samples, load, exit)
+	return lv.res
+}
+
+// level is one step being run: the state its steps share.
+type level struct {
+	h     *harness
+	st    scenario.Step
+	epoch time.Time // the level's clock: samples and the window are seconds since it
+	res   levelResult
+
+	rs        *running         // the server, once started
+	smp       *sampler.Sampler // sampling the server, once it is up
+	load      *proc.Process    // the load generator, once started
+	loadTail  *proc.Tail       // its stderr
+	loadArgs  []string
+	loadStart float64 // when the load generator started, on the level's clock
+	// Where the load generator writes; the hgrm file is kept (renamed)
+	// only with a measurement.
+	jsonTmp, hgrmTmp string
+}
+
+// newFailure is a failure of kind seen now.
+func (lv *level) newFailure(kind, reason string) *results.Failure {
+	return &results.Failure{Level: lv.st.Level, Repeat: lv.st.Repeat, Kind: kind, Reason: reason,
+		ElapsedS: time.Since(lv.epoch).Seconds()}
+}
+
+// fail makes f the level's result. The server must be stopped (exit is how
+// it ended): its stderr is complete only once it was reaped.
+func (lv *level) fail(f *results.Failure, exit string) levelResult {
+	f.Exit = exit
+	if lv.rs != nil {
+		f.Stderr = lv.rs.lastWords()
+	}
+	if lv.loadTail != nil {
+		f.Load = lv.loadTail.Lines()
+	}
+	lv.res.failure = f
+	return lv.res
+}
+
+// stopAndFail stops what runs and fails the level with kind, timed after
+// the stop.
+func (lv *level) stopAndFail(kind, reason string) levelResult {
+	exit := lv.stop()
+	return lv.fail(lv.newFailure(kind, reason), exit)
+}
+
+// interrupt stops what runs and gives up the level: the run is ending.
+func (lv *level) interrupt() levelResult {
+	lv.stop()
+	lv.res.interrupted = true
+	return lv.res
+}
+
+// stop stops the sampler and the server, whichever run, and returns how
+// the server ended.
+func (lv *level) stop() (exit string) {
+	if lv.smp != nil {
+		_, _ = lv.smp.Stop()
+	}
+	if lv.rs != nil {
+		exit = lv.rs.stop()
+	}
+	return exit
+}
+
+// cleanup removes what the level left behind: a peer's directory and the
+// load generator's temporary files.
+func (lv *level) cleanup() {
+	if lv.rs != nil {
+		lv.rs.cleanup()
+	}
+	if lv.jsonTmp != "" {
+		os.Remove(lv.jsonTmp)
+		os.Remove(lv.hgrmTmp)
+	}
+}
+
+// startServer starts the step's server and waits until it serves; false
+// when it did not come up or the run is ending.
+func (lv *level) startServer() bool {
+	srv := lv.h.out.serverOf(lv.st.Server.Name)
+	rs, err := lv.h.startServer(srv, lv.st.Scenario, lv.epoch)
+	lv.rs = rs
+	if rs != nil {
+		lv.res.command = rs.args
+	}
+	switch {
+	case err == nil:
+		return true
+	case lv.h.ctx.Err() != nil:
+		lv.interrupt()
+	default:
+		lv.stopAndFail(results.FailureStart, err.Error())
+	}
+	return false
+}
+
+// takeBaseline starts sampling, lets the server settle and samples it
+// before any connection; false when it exited or the run is ending.
+func (lv *level) takeBaseline() (results.Sample, bool) {
+	lv.smp = sampler.Start(sampler.Config{Root: lv.rs.p.PID(), Port: lv.rs.port, Period: lv.h.opt.Period, Epoch: lv.epoch})
 	select {
 	case <-time.After(settle):
-	case <-rs.p.Exited():
-	case <-h.ctx.Done():
-		stopAll()
-		return levelResult{interrupted: true, command: res.command}
+	case <-lv.rs.p.Exited():
+	case <-lv.h.ctx.Done():
+		lv.interrupt()
+		return results.Sample{}, false
 	}
-	baseline, err := smp.Take()
+	baseline, err := lv.smp.Take()
 	if err != nil {
-		exit := stopAll()
-		res.failure = fail(results.FailureCrash, "server exited before the load started: "+err.Error(), rs)
-		res.failure.Exit = exit
-		return res
+		lv.stopAndFail(results.FailureCrash, "server exited before the load started: "+err.Error())
+		return results.Sample{}, false
 	}
+	return baseline, true
+}
 
-	hgrmTmp := filepath.Join(h.opt.OutDir, results.HgrmDir, "."+strconv.FormatInt(epoch.UnixNano(), 36)+".hgrm.tmp")
-	jsonTmp := filepath.Join(h.opt.OutDir, "."+strconv.FormatInt(epoch.UnixNano(), 36)+".load.json.tmp")
-	defer os.Remove(hgrmTmp)
-	defer os.Remove(jsonTmp)
-	args := loadArgs(st, rs.port, jsonTmp, hgrmTmp)
-	loadTail := proc.NewTail(stderrLines)
-	lp, err := proc.Start(proc.Spec{Path: h.loadBinary, Args: args, CPUs: h.opt.LoadCPUs, Stderr: loadTail})
+// startLoad starts the load generator, pinned to its CPUs; false when it
+// could not be started.
+func (lv *level) startLoad() bool {
+	stamp := "." + strconv.FormatInt(lv.epoch.UnixNano(), 36)
+	lv.hgrmTmp = filepath.Join(lv.h.opt.OutDir, results.HgrmDir, stamp+".hgrm.tmp")
+	lv.jsonTmp = filepath.Join(lv.h.opt.OutDir, stamp+".load.json.tmp")
+	lv.loadArgs = loadArgs(lv.st, lv.rs.port, lv.jsonTmp, lv.hgrmTmp)
+	tail := proc.NewTail(stderrLines)
+	lp, err := proc.Start(proc.Spec{Path: lv.h.loadBinary, Args: lv.loadArgs, CPUs: lv.h.opt.LoadCPUs, Stderr: tail})
 	if err != nil {
-		exit := stopAll()
-		res.failure = fail(results.FailureLoad, "starting the load generator: "+err.Error(), rs)
-		res.failure.Exit = exit
-		return res
+		lv.stopAndFail(results.FailureLoad, "starting the load generator: "+err.Error())
+		return false
 	}
-	loadStart := time.Since(epoch).Seconds()
-	smp.SetLoad(lp.PID())
+	lv.load, lv.loadTail = lp, tail
+	lv.loadStart = time.Since(lv.epoch).Seconds()
+	lv.smp.SetLoad(lp.PID())
+	return true
+}
 
-	budgetS := st.BudgetS
-	if h.opt.LevelBudget > 0 {
-		budgetS = h.opt.LevelBudget.Seconds()
+// awaitLoad waits for the load generator to finish, the server to die, the
+// level's time budget to run out or the run to end, whichever comes
+// first, and stops the load generator and the sampler. A crash or an
+// overrun is left in lv.res.failure for the caller to complete once the
+// server is stopped. It returns the samples and how the load generator
+// ended.
+func (lv *level) awaitLoad() (samples []results.Sample, loadExit string) {
+	budgetS := lv.st.BudgetS
+	if lv.h.opt.LevelBudget > 0 {
+		budgetS = lv.h.opt.LevelBudget.Seconds()
 	}
-	budget := time.NewTimer(time.Duration(budgetS*float64(time.Second)) - time.Since(epoch))
+	budget := time.NewTimer(time.Duration(budgetS*float64(time.Second)) - time.Since(lv.epoch))
 	defer budget.Stop()
 	select {
-	case <-lp.Exited():
-	case <-rs.p.Exited():
-		res.failure = fail(results.FailureCrash, "server exited during the level", rs)
+	case <-lv.load.Exited():
+	case <-lv.rs.p.Exited():
+		lv.res.failure = lv.newFailure(results.FailureCrash, "server exited during the level")
 	case <-budget.C:
-		res.failure = fail(results.FailureBudget, fmt.Sprintf("level overran its time budget of %.1f s and was stopped", budgetS), rs)
-	case <-h.ctx.Done():
-		res.interrupted = true
+		lv.res.failure = lv.newFailure(results.FailureBudget, fmt.Sprintf("level overran its time budget of %.1f s and was stopped", budgetS))
+	case <-lv.h.ctx.Done():
+		lv.res.interrupted = true
 	}
 	// SIGTERM lets the load generator write what it measured so far.
-	lst, _ := lp.Stop(loadGrace)
-	smp.SetLoad(0)
-	_, _ = smp.Take() // the end of the window, if the server is still there
-	samples, _ := smp.Stop()
+	lst, _ := lv.load.Stop(loadGrace)
+	lv.smp.SetLoad(0)
+	_, _ = lv.smp.Take() // the end of the window, if the server is still there
+	samples, _ = lv.smp.Stop()
 	// A server that died while the load generator was finishing is a
 	// crash too, not a measurement.
 	select {
-	case <-rs.p.Exited():
-		if res.failure == nil && !res.interrupted {
-			res.failure = fail(results.FailureCrash, "server exited during the level", rs)
+	case <-lv.rs.p.Exited():
+		if lv.res.failure == nil && !lv.res.interrupted {
+			lv.res.failure = lv.newFailure(results.FailureCrash, "server exited during the level")
 		}
 	default:
 	}
-	exit := rs.stop()
-	if res.failure != nil {
-		res.failure.Exit = exit
-		res.failure.Load = loadTail.Lines()
-		// Reaped now: its stderr is complete.
-		res.failure.Stderr = rs.lastWords()
-		return res
-	}
+	return samples, proc.ExitString(lst)
+}
 
-	load, err := readLoad(jsonTmp)
-	if err != nil {
-		if res.interrupted {
-			return res
-		}
-		res.failure = fail(results.FailureLoad, fmt.Sprintf("load generator gave no result (%s): %v", proc.ExitString(lst), err), rs)
-		res.failure.Load = loadTail.Lines()
-		res.failure.Exit = exit
-		return res
-	}
-	if refused(load) {
-		res.failure = fail(results.FailureRefused, fmt.Sprintf("no request succeeded: errors %v", load.Errors), rs)
-		res.failure.Load = loadTail.Lines()
-		res.failure.Exit = exit
-		return res
-	}
-	m := measure(baseline, samples, load, loadStart, cpuCount(h.opt.LoadCPUs))
-	m.Repeat = st.Repeat
-	m.ReadyS = rs.readyS
+// measurement turns the level's samples and load result into its
+// Measurement, and keeps the load generator's hgrm file beside it.
+func (lv *level) measurement(baseline results.Sample, samples []results.Sample, load loadgen.Result, exit string) *results.Measurement {
+	m := measure(baseline, samples, load, lv.loadStart, cpuCount(lv.h.opt.LoadCPUs))
+	m.Repeat = lv.st.Repeat
+	m.ReadyS = lv.rs.readyS
 	m.ServerExit = exit
-	m.LoadArgs = args
-	if res.interrupted {
+	m.LoadArgs = lv.loadArgs
+	if lv.res.interrupted {
 		m.Notes = append(m.Notes, "interrupted: partial level")
 	}
-	if rel := results.HgrmFile(st.Scenario.Name, st.Server.Name, st.Level, st.Repeat); os.Rename(hgrmTmp, filepath.Join(h.opt.OutDir, rel)) == nil {
+	st := lv.st
+	if rel := results.HgrmFile(st.Scenario.Name, st.Server.Name, st.Level, st.Repeat); os.Rename(lv.hgrmTmp, filepath.Join(lv.h.opt.OutDir, rel)) == nil {
 		m.HgrmFile = rel
 	}
-	res.m = &m
-	return res
+	return &m
 }
 
 // loadArgs is the `c10k load` command line of a step.
@@ -191,8 +273,8 @@ func loadArgs(st scenario.Step, port int, jsonPath, hgrmPath string) []string {
 func dur(s float64) string { return time.Duration(s * float64(time.Second)).String() }
 
 // readLoad decodes the load generator's JSON result.
-func readLoad(path string) (results.LoadResult, error) {
-	var l results.LoadResult
+func readLoad(path string) (loadgen.Result, error) {
+	var l loadgen.Result
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return l, err
@@ -204,12 +286,8 @@ func readLoad(path string) (results.LoadResult, error) {
 }
 
 // refused reports a level where the server took no request at all.
-func refused(l results.LoadResult) bool {
-	var errs int64
-	for _, n := range l.Errors {
-		errs += n
-	}
-	return l.Requests == 0 && l.IdleOpened == 0 && errs > 0
+func refused(l loadgen.Result) bool {
+	return l.Requests == 0 && l.IdleOpened == 0 && l.TotalErrors() > 0
 }
 
 // cpuCount is the number of CPUs in a CPU list, 0 if it does not parse.

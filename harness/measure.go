@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"c10k/harness/results"
+	"c10k/loadgen"
 )
 
 // Thresholds that mark a window noisy: CPU, in cores, used during the
@@ -33,7 +34,7 @@ type window struct{ start, end float64 }
 // loadWindow places the load's measured window: it started loadStart
 // seconds after the level's epoch, then opened its idle pool, warmed up,
 // and measured.
-func loadWindow(loadStart float64, l results.LoadResult) window {
+func loadWindow(loadStart float64, l loadgen.Result) window {
 	s := loadStart + l.IdleOpenS + l.WarmupS
 	return window{start: s, end: s + l.DurationS}
 }
@@ -117,7 +118,7 @@ func cpuOf(s *results.Sample) (user, sys float64) {
 // baseline is the sample taken before the load started; loadStart is when
 // the load generator was started, on the samples' clock; loadCPUs is how
 // many CPUs the load generator may use.
-func measure(baseline results.Sample, samples []results.Sample, load results.LoadResult, loadStart float64, loadCPUs int) results.Measurement {
+func measure(baseline results.Sample, samples []results.Sample, load loadgen.Result, loadStart float64, loadCPUs int) results.Measurement {
 	m := results.Measurement{
 		Load:            load,
 		Baseline:        baseline.Proc,

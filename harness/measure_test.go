@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"c10k/harness/procfs"
 	"c10k/harness/results"
+	"c10k/loadgen"
 )
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-6*math.Max(1, math.Abs(b)) }
@@ -14,7 +14,7 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-6*math.Max(1, math.Abs(
 // sample builds a sample at t with the server's CPU at cpu seconds and the
 // machine busy for busy seconds.
 func sample(t, cpu, busy float64) results.Sample {
-	return results.Sample{T: t, Proc: procfs.Proc{UserCPUSec: cpu / 2, SystemCPUSec: cpu / 2, CtxtAllThreads: true,
+	return results.Sample{T: t, Proc: results.Proc{UserCPUSec: cpu / 2, SystemCPUSec: cpu / 2, CtxtAllThreads: true,
 		VoluntaryCtxt: uint64(t * 1000)}, CPUBusyS: busy}
 }
 
@@ -44,19 +44,19 @@ func TestBracket(t *testing.T) {
 }
 
 func TestMeasure(t *testing.T) {
-	base := results.Sample{Proc: procfs.Proc{PSS: 1 << 20, Threads: 4, FDs: 10, Processes: 1},
-		Machine: procfs.Machine{KernelStack: 1000, Slab: 5000}}
+	base := results.Sample{Proc: results.Proc{PSS: 1 << 20, Threads: 4, FDs: 10, Processes: 1},
+		Machine: results.Machine{KernelStack: 1000, Slab: 5000}}
 	var ss []results.Sample
 	for i := 0; i <= 12; i++ {
 		// The server uses half a core, everything together one core.
 		s := sample(float64(i)*0.5, float64(i)*0.25, float64(i)*0.5)
-		s.Load = &procfs.Proc{UserCPUSec: float64(i) * 0.2}
+		s.Load = &results.Proc{UserCPUSec: float64(i) * 0.2}
 		s.ServerConns = 1000
 		s.Proc.PSS, s.Proc.Threads, s.Proc.FDs, s.Proc.Processes = 1<<20+1000*4096, 1004, 1010, 1
-		s.Machine = procfs.Machine{KernelStack: 1000 + 1000*16384, Slab: 5000 + 1000*1024}
+		s.Machine = results.Machine{KernelStack: 1000 + 1000*16384, Slab: 5000 + 1000*1024}
 		ss = append(ss, s)
 	}
-	load := results.LoadResult{RPS: 10000, DurationS: 4, IdleOpenS: 0.5, WarmupS: 0.5, IdleRequested: 996, IdleOpened: 996, IdleAlive: 900, Complete: true}
+	load := loadgen.Result{RPS: 10000, DurationS: 4, IdleOpenS: 0.5, WarmupS: 0.5, IdleRequested: 996, IdleOpened: 996, IdleAlive: 900, Complete: true}
 	m := measure(base, ss, load, 0.5, 1)
 	if !near(m.WindowStartS, 1.5) || !near(m.WindowEndS, 5.5) || !near(m.PointT, 3.5) {
 		t.Errorf("window %v-%v point %v", m.WindowStartS, m.WindowEndS, m.PointT)
@@ -81,23 +81,23 @@ func TestMeasure(t *testing.T) {
 }
 
 func TestMeasureSadThreadChurnElsewhere(t *testing.T) {
-	base := results.Sample{MachineTasks: 500, Proc: procfs.Proc{Threads: 4}}
+	base := results.Sample{MachineTasks: 500, Proc: results.Proc{Threads: 4}}
 	var ss []results.Sample
 	for i := 0; i <= 8; i++ {
 		s := sample(float64(i)*0.5, 0, 0)
 		s.Proc.Threads, s.ServerConns = 1004, 1000
-		s.Load = &procfs.Proc{Threads: 3}
+		s.Load = &results.Proc{Threads: 3}
 		s.MachineTasks = 500 + 1000 + 3 // the server's and the load's threads only
 		if i >= 2 {
 			s.MachineTasks += 9000 // someone else started 9,000 threads
 		}
 		ss = append(ss, s)
 	}
-	quiet := measure(base, ss[:4], results.LoadResult{RPS: 1, DurationS: 1, Complete: true}, 0, 1)
+	quiet := measure(base, ss[:4], loadgen.Result{RPS: 1, DurationS: 1, Complete: true}, 0, 1)
 	if quiet.Noisy || quiet.OtherTasksDelta != 0 {
 		t.Errorf("quiet level: noisy %v, other tasks %d", quiet.Noisy, quiet.OtherTasksDelta)
 	}
-	noisy := measure(base, ss, results.LoadResult{RPS: 1, DurationS: 3, Complete: true}, 0, 1)
+	noisy := measure(base, ss, loadgen.Result{RPS: 1, DurationS: 3, Complete: true}, 0, 1)
 	if !noisy.Noisy || noisy.OtherTasksDelta != 9000 || !strings.Contains(strings.Join(noisy.Notes, ";"), "unreliable") {
 		t.Errorf("churn not flagged: noisy %v, other tasks %d, notes %v", noisy.Noisy, noisy.OtherTasksDelta, noisy.Notes)
 	}
@@ -107,23 +107,23 @@ func TestMeasureSadNoisyAndSaturated(t *testing.T) {
 	var ss []results.Sample
 	for i := 0; i <= 8; i++ {
 		s := sample(float64(i)*0.5, 0, float64(i)*1.0) // 2 cores busy, none of it the server
-		s.Load = &procfs.Proc{UserCPUSec: float64(i) * 0.49}
+		s.Load = &results.Proc{UserCPUSec: float64(i) * 0.49}
 		ss = append(ss, s)
 	}
-	m := measure(results.Sample{}, ss, results.LoadResult{RPS: 1, DurationS: 3, Complete: true, LoopBusy: 0.97}, 0, 1)
+	m := measure(results.Sample{}, ss, loadgen.Result{RPS: 1, DurationS: 3, Complete: true, LoopBusy: 0.97}, 0, 1)
 	if !m.Noisy || !strings.Contains(strings.Join(m.Notes, ";"), "saturated") {
 		t.Errorf("noisy %v notes %v", m.Noisy, m.Notes)
 	}
 	// A generator polling at a full core but with little to do is not
 	// saturated: its CPU says nothing, its loop_busy does.
-	spinning := measure(results.Sample{}, ss, results.LoadResult{RPS: 1, DurationS: 3, Complete: true, LoopBusy: 0.3}, 0, 1)
+	spinning := measure(results.Sample{}, ss, loadgen.Result{RPS: 1, DurationS: 3, Complete: true, LoopBusy: 0.3}, 0, 1)
 	if strings.Contains(strings.Join(spinning.Notes, ";"), "saturated") {
 		t.Errorf("a 30%% busy generator flagged saturated: %v", spinning.Notes)
 	}
 	if m.PerConn.Conns != 0 || m.PerConn.PSSBytes != 0 {
 		t.Errorf("per conn without connections: %+v", m.PerConn)
 	}
-	if got := measure(results.Sample{}, nil, results.LoadResult{}, 0, 1); len(got.Notes) == 0 {
+	if got := measure(results.Sample{}, nil, loadgen.Result{}, 0, 1); len(got.Notes) == 0 {
 		t.Error("no note for a level without samples")
 	}
 }

@@ -23,7 +23,7 @@ import (
 type harness struct {
 	ctx   context.Context
 	opt   Options
-	env   procfs.Env
+	env   results.Env
 	start time.Time
 	run   results.Run
 	plan  scenario.Plan
@@ -104,7 +104,7 @@ func (h *harness) prepare() error {
 		},
 	}
 	h.run.HarnessPID = os.Getpid()
-	h.run.HarnessStart, _ = procfs.SelfStartTime() // 0: Orphaned then never fires, as for old runs
+	h.run.HarnessStart, _ = proc.StartTime(os.Getpid()) // 0: Orphaned then never fires, as for old runs
 	if envErr != nil {
 		h.run.Warnings = append(h.run.Warnings, "environment partly unread: "+envErr.Error())
 	}

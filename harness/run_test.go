@@ -258,3 +258,48 @@ func TestRunStopsALevelOverItsBudget(t *testing.T) {
 		}
 	}
 }
+
+// Each way a level can fail before it measures anything is recorded with
+// its kind and the last words of the processes involved, and the run goes
+// on.
+func TestRunRecordsEachFailureKind(t *testing.T) {
+	tests := []struct {
+		fail       string
+		kind       string
+		exit       string
+		stderr     string // in the server's last words
+		loadStderr string // in the load generator's
+	}{
+		{"start", results.FailureStart, "exit status 3", "bind: permission denied", ""},
+		{"load", results.FailureLoad, "exit status 0", "", "out of memory"},
+		{"refused", results.FailureRefused, "exit status 0", "", "connection refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fail, func(t *testing.T) {
+			t.Setenv(fakeDirEnv, t.TempDir())
+			t.Setenv(failEnv, tt.fail)
+			out := filepath.Join(t.TempDir(), "run")
+			run, err := Run(context.Background(), testOptions(out, tinyGrid(0.2, 5)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, scs := checkRunDir(t, out)
+			if run.Status != results.StatusComplete || run.Failures != 1 || len(scs) != 1 || len(scs[0].Failures) != 1 {
+				t.Fatalf("status %s, failures %d, %d files", run.Status, run.Failures, len(scs))
+			}
+			f := scs[0].Failures[0]
+			if f.Kind != tt.kind || f.Level != 5 || f.Exit != tt.exit || f.ElapsedS <= 0 {
+				t.Errorf("failure %+v, want kind %s exit %q", f, tt.kind, tt.exit)
+			}
+			if !strings.Contains(strings.Join(f.Stderr, "\n"), tt.stderr) {
+				t.Errorf("server stderr %q lacks %q", f.Stderr, tt.stderr)
+			}
+			if !strings.Contains(strings.Join(f.Load, "\n"), tt.loadStderr) {
+				t.Errorf("load stderr %q lacks %q", f.Load, tt.loadStderr)
+			}
+			if len(scs[0].Levels) != 0 {
+				t.Errorf("a failed level was measured: %+v", scs[0].Levels)
+			}
+		})
+	}
+}

@@ -31,7 +31,7 @@ func TestClosedLoopMeasuresAKnownDelay(t *testing.T) {
 	r := run(t, Options{URL: s.url(), Connections: 4, Duration: time.Second, Loops: 1})
 	wantNoErrors(t, r)
 	if r.Latency.P50 < 5000 || r.Latency.P50 > 9000 {
-		t.Fatalf("p50 = %d us, want 5-9 ms", r.Latency.P50)
+		t.Fatalf("p50 = %.0f us, want 5-9 ms", r.Latency.P50)
 	}
 	if r.Uncorrected != r.Latency {
 		t.Fatalf("closed loop: latency %+v and service time %+v must be the same", r.Latency, r.Uncorrected)
@@ -75,7 +75,7 @@ func TestOpenLoopCountMatchesRateTimesDuration(t *testing.T) {
 				t.Fatalf("requests %d, scheduled %d, want 800 (400/s x 2 s)", r.Requests, r.Scheduled)
 			}
 			if r.Latency.P50 < 5000 || r.Latency.P50 > 9000 {
-				t.Fatalf("p50 = %d us, want 5-9 ms", r.Latency.P50)
+				t.Fatalf("p50 = %.0f us, want 5-9 ms", r.Latency.P50)
 			}
 			if !r.OpenLoop || r.Rate != 400 || r.RPS != 400 {
 				t.Fatalf("open_loop %v rate %v rps %v", r.OpenLoop, r.Rate, r.RPS)

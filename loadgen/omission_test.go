@@ -38,7 +38,7 @@ func TestOpenLoopSeesTheFreezeClosedLoopHidesIt(t *testing.T) {
 		t.Fatalf("open loop: requests %d scheduled %d, want 600 (200/s x 3 s): the schedule is kept", open.Requests, open.Scheduled)
 	}
 	if open.Latency.P99 < 300_000 {
-		t.Fatalf("open loop p99 = %d us, want hundreds of ms (the freeze)", open.Latency.P99)
+		t.Fatalf("open loop p99 = %.0f us, want hundreds of ms (the freeze)", open.Latency.P99)
 	}
 	if open.Late < 50 {
 		t.Fatalf("open loop: %d requests sent late, want the ~100 due during the freeze", open.Late)
@@ -46,16 +46,16 @@ func TestOpenLoopSeesTheFreezeClosedLoopHidesIt(t *testing.T) {
 	// What the server alone took: bounded by the freeze, but most of the
 	// queued requests were sent after it and answered fast.
 	if open.Uncorrected.P50 > 20_000 {
-		t.Fatalf("open loop service p50 = %d us, want a few ms", open.Uncorrected.P50)
+		t.Fatalf("open loop service p50 = %.0f us, want a few ms", open.Uncorrected.P50)
 	}
 
 	closed := freezeDuring(t, Options{Connections: 4, Duration: 3 * time.Second, Loops: 1})
 	wantNoErrors(t, closed)
 	if closed.Latency.Max < 300_000 {
-		t.Fatalf("closed loop max = %d us: the freeze did not happen", closed.Latency.Max)
+		t.Fatalf("closed loop max = %.0f us: the freeze did not happen", closed.Latency.Max)
 	}
 	if closed.Latency.P99 > 100_000 {
-		t.Fatalf("closed loop p99 = %d us, want it to hide the freeze (a few ms)", closed.Latency.P99)
+		t.Fatalf("closed loop p99 = %.0f us, want it to hide the freeze (a few ms)", closed.Latency.P99)
 	}
-	t.Logf("p99 open loop %d us, closed loop %d us; max %d / %d us", open.Latency.P99, closed.Latency.P99, open.Latency.Max, closed.Latency.Max)
+	t.Logf("p99 open loop %.0f us, closed loop %.0f us; max %.0f / %.0f us", open.Latency.P99, closed.Latency.P99, open.Latency.Max, closed.Latency.Max)
 }

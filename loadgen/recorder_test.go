@@ -42,10 +42,10 @@ func TestRecorderSeparatesIntendedFromServiceTime(t *testing.T) {
 	res := &Result{}
 	res.merge([]*recorder{r}, 2*time.Second)
 	if got := res.Latency.Max; got < 304_000 || got > 306_000 {
-		t.Fatalf("latency max = %d us, want ~305000 (from the intended time)", got)
+		t.Fatalf("latency max = %.0f us, want ~305000 (from the intended time)", got)
 	}
 	if got := res.Uncorrected.Max; got < 4_990 || got > 5_010 {
-		t.Fatalf("service max = %d us, want ~5000", got)
+		t.Fatalf("service max = %.0f us, want ~5000", got)
 	}
 	if res.Late != 1 || res.MaxLagUs != 300_000 {
 		t.Fatalf("late = %d, max lag = %d us; want 1, 300000", res.Late, res.MaxLagUs)

@@ -96,14 +96,17 @@ type Result struct {
 	hist *hdrhistogram.Histogram // merged Latency, for WriteHgrm
 }
 
-// Latency is a latency distribution summary in microseconds.
+// Latency is a latency distribution summary in microseconds. The
+// percentiles are whole microseconds (HdrHistogram values) held as float64,
+// like Mean: the JSON is the same as for integers, and the harness, which
+// decodes this type, takes medians and ratios of them without converting.
 type Latency struct {
-	P50   int64   `json:"p50"`
-	P90   int64   `json:"p90"`
-	P99   int64   `json:"p99"`
-	P999  int64   `json:"p999"`
-	P9999 int64   `json:"p9999"`
-	Max   int64   `json:"max"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	P9999 float64 `json:"p9999"`
+	Max   float64 `json:"max"`
 	Mean  float64 `json:"mean"`
 }
 
@@ -156,12 +159,12 @@ func summarize(h *hdrhistogram.Histogram) Latency {
 	}
 	v := h.ValueAtPercentiles([]float64{50, 90, 99, 99.9, 99.99})
 	return Latency{
-		P50:   v[50],
-		P90:   v[90],
-		P99:   v[99],
-		P999:  v[99.9],
-		P9999: v[99.99],
-		Max:   h.Max(),
+		P50:   float64(v[50]),
+		P90:   float64(v[90]),
+		P99:   float64(v[99]),
+		P999:  float64(v[99.9]),
+		P9999: float64(v[99.99]),
+		Max:   float64(h.Max()),
 		Mean:  h.Mean(),
 	}
 }

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -43,8 +44,14 @@ func TestResultJSONHoldsTheContract(t *testing.T) {
 			t.Fatalf("%s is %T, want an object", k, m[k])
 		}
 		for _, p := range []string{"p50", "p90", "p99", "p999", "p9999", "max", "mean"} {
-			if _, ok := lat[p].(float64); !ok {
+			v, ok := lat[p].(float64)
+			if !ok {
 				t.Errorf("%s.%s missing or not a number", k, p)
+			}
+			// Percentiles are histogram values: whole microseconds, as
+			// when the fields were integers.
+			if p != "mean" && v != math.Trunc(v) {
+				t.Errorf("%s.%s = %v, want whole microseconds", k, p, v)
 			}
 		}
 	}

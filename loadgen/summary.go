@@ -79,9 +79,8 @@ func busyVerdict(busy float64) string {
 
 func writeLatencyRow(b *strings.Builder, name string, l Latency) {
 	fmt.Fprintf(b, "    %-18s %9s %9s %9s %9s %9s %9s %9s\n", name,
-		formatMicros(float64(l.P50)), formatMicros(float64(l.P90)), formatMicros(float64(l.P99)),
-		formatMicros(float64(l.P999)), formatMicros(float64(l.P9999)), formatMicros(float64(l.Max)),
-		formatMicros(l.Mean))
+		formatMicros(l.P50), formatMicros(l.P90), formatMicros(l.P99),
+		formatMicros(l.P999), formatMicros(l.P9999), formatMicros(l.Max), formatMicros(l.Mean))
 }
 
 func sumKinds(m map[string]int64) int64 {

@@ -63,10 +63,34 @@ var benchHelp = help{
 	examples: benchExamples,
 }
 
+// runBench is `c10k bench`: parse and check the flags, settle what the
+// flags leave open, then either print the plan or run it and say how it
+// ended.
 func runBench(args []string, stdout, stderr io.Writer) int {
+	opt, status, ok := parseBenchFlags(args, stderr)
+	if !ok {
+		return status
+	}
+	if err := locateBench(&opt); err != nil {
+		fmt.Fprintf(stderr, "c10k bench: %v\n", err)
+		return 1
+	}
+	if opt.DryRun {
+		return printBenchPlan(opt, stdout, stderr)
+	}
+	if err := replacePreviousRun(opt.OutDir, stderr); err != nil {
+		fmt.Fprintf(stderr, "c10k bench: %v\n", err)
+		return 1
+	}
+	run, err := executeBench(opt, stderr)
+	return reportBench(stdout, stderr, opt.OutDir, run, err)
+}
+
+// parseBenchFlags turns the command line into harness options; when it
+// cannot (bad usage, or -h), ok is false and status is the exit status.
+func parseBenchFlags(args []string, stderr io.Writer) (opt harness.Options, status int, ok bool) {
 	fs := newFlagSet("c10k bench", benchHelp, stderr)
 	var (
-		opt    harness.Options
 		full   = fs.Bool("full", false, "run the full grid (larger levels, 10 s per level, 3 repeats)")
 		smoke  = fs.Bool("smoke", false, "run the smoke grid (models only unless -models says otherwise: idle 200 and concurrency 10, 2 s each)")
 		models = fs.String("models", "", "comma-separated `servers`: models ("+strings.Join(registry.Names(registry.OfKind(results.KindModel)), ", ")+
@@ -81,11 +105,11 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&opt.Period, "sample", 250*time.Millisecond, "sampling `period` of /proc")
 	fs.BoolVar(&opt.DryRun, "plan", false, "print the plan (levels, skips, warnings, estimated time) and exit")
 	if status, ok := parseFlags(fs, args); !ok {
-		return status
+		return opt, status, false
 	}
 	if err := checkBenchFlags(fs, *full, *smoke, &opt); err != nil {
 		fmt.Fprintf(stderr, "c10k bench: %v\n", err)
-		return 2
+		return opt, 2, false
 	}
 	opt.Grid = scenario.Quick
 	switch {
@@ -102,10 +126,16 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	} else if *smoke {
 		opt.Servers = registry.Names(registry.OfKind(results.KindModel))
 	}
+	return opt, 0, true
+}
+
+// locateBench fills in what the run needs beyond its flags: the binary
+// that runs servers and load (this one), its version, the peers'
+// templates and a fresh results directory when none was named.
+func locateBench(opt *harness.Options) error {
 	exe, err := os.Executable()
 	if err != nil {
-		fmt.Fprintf(stderr, "c10k bench: finding the c10k binary: %v\n", err)
-		return 1
+		return fmt.Errorf("finding the c10k binary: %w", err)
 	}
 	opt.Binary = exe
 	opt.Version = version
@@ -115,49 +145,62 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if opt.OutDir == "" {
 		opt.OutDir = filepath.Join("results", "run-"+time.Now().Format("20060102-150405"))
 	}
-	if opt.DryRun {
-		run, err := harness.Run(context.Background(), opt)
-		if err != nil {
-			fmt.Fprintf(stderr, "c10k bench: %v\n", err)
-			return 1
-		}
-		printPlan(stdout, run)
-		return 0
+	return nil
+}
+
+// printBenchPlan is -plan: the plan, and nothing run.
+func printBenchPlan(opt harness.Options, stdout, stderr io.Writer) int {
+	run, err := harness.Run(context.Background(), opt)
+	if err != nil {
+		fmt.Fprintf(stderr, "c10k bench: %v\n", err)
+		return 1
 	}
-	// `make bench` writes to the same directory every time: the previous
-	// run there is replaced, never mixed with the new one.
-	if _, err := os.Stat(filepath.Join(opt.OutDir, results.RunFile)); err == nil {
-		var old results.Run
-		_ = results.ReadJSON(filepath.Join(opt.OutDir, results.RunFile), &old) // unreadable: replaced all the same
-		switch {
-		case old.Orphaned():
-			fmt.Fprintf(stderr, "c10k bench: replacing the previous run in %s (interrupted: its harness, pid %d, died without finishing)\n", opt.OutDir, old.HarnessPID)
-		case old.Status == results.StatusRunning && old.HarnessPID > 0 && old.HarnessPID != os.Getpid():
-			fmt.Fprintf(stderr, "c10k bench: %s is being written by another bench (pid %d); choose another -out\n", opt.OutDir, old.HarnessPID)
-			return 1
-		default:
-			fmt.Fprintf(stderr, "c10k bench: replacing the previous run in %s\n", opt.OutDir)
-		}
-		if err := results.Remove(opt.OutDir); err != nil {
-			fmt.Fprintf(stderr, "c10k bench: %v\n", err)
-			return 1
-		}
+	printPlan(stdout, run)
+	return 0
+}
+
+// replacePreviousRun removes a run already in dir. `make bench` writes to
+// the same directory every time: the previous run there is replaced,
+// never mixed with the new one.
+func replacePreviousRun(dir string, stderr io.Writer) error {
+	if _, err := os.Stat(filepath.Join(dir, results.RunFile)); err != nil {
+		return nil
 	}
+	var old results.Run
+	_ = results.ReadJSON(filepath.Join(dir, results.RunFile), &old) // unreadable: replaced all the same
+	switch {
+	case old.Orphaned():
+		fmt.Fprintf(stderr, "c10k bench: replacing the previous run in %s (interrupted: its harness, pid %d, died without finishing)\n", dir, old.HarnessPID)
+	case old.Status == results.StatusRunning && old.HarnessPID > 0 && old.HarnessPID != os.Getpid():
+		return fmt.Errorf("%s is being written by another bench (pid %d); choose another -out", dir, old.HarnessPID)
+	default:
+		fmt.Fprintf(stderr, "c10k bench: replacing the previous run in %s\n", dir)
+	}
+	return results.Remove(dir)
+}
+
+// executeBench runs the plan, reporting progress on stderr, until it is
+// done or a signal stops it; every child process is stopped on return.
+func executeBench(opt harness.Options, stderr io.Writer) (results.Run, error) {
 	opt.Progress = stderr
 	if f, ok := stderr.(*os.File); ok {
 		_, terr := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 		opt.Terminal = terr == nil
 	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	defer proc.StopAll(time.Second)
-	run, err := harness.Run(ctx, opt)
+	return harness.Run(ctx, opt)
+}
+
+// reportBench says where the run went and how it ended, and returns the
+// exit status: 0 complete, 1 error, benchInterrupted after a signal.
+func reportBench(stdout, stderr io.Writer, dir string, run results.Run, err error) int {
 	if err != nil && !errors.Is(err, harness.ErrInterrupted) {
 		fmt.Fprintf(stderr, "c10k bench: %v\n", err)
 	}
 	fmt.Fprintf(stdout, "%s: %s, %d of %d level runs, %d failures, %d skipped, %.0f s\n",
-		opt.OutDir, run.Status, run.Done, run.Planned, run.Failures, len(run.Skipped), run.WallTimeS)
+		dir, run.Status, run.Done, run.Planned, run.Failures, len(run.Skipped), run.WallTimeS)
 	switch {
 	case errors.Is(err, harness.ErrInterrupted):
 		return benchInterrupted
@@ -182,12 +225,12 @@ func checkBenchFlags(fs *flag.FlagSet, full, smoke bool, opt *harness.Options) e
 	}
 	var mine unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &mine); err != nil {
-		return fmt.Errorf("reading CPU affinity: %v", err)
+		return fmt.Errorf("reading CPU affinity: %w", err)
 	}
 	for _, f := range []struct{ name, list string }{{"-server-cpus", opt.ServerCPUs}, {"-load-cpus", opt.LoadCPUs}} {
 		set, err := proc.ParseCPUList(f.list)
 		if err != nil {
-			return fmt.Errorf("%s: %v", f.name, err)
+			return fmt.Errorf("%s: %w", f.name, err)
 		}
 		for c := 0; c < len(set)*64; c++ {
 			if set.IsSet(c) && !mine.IsSet(c) {

@@ -58,5 +58,8 @@
 // rates this is negligible.
 //
 // Parsing is kept apart from file reading so every parser can be tested
-// against fixed strings.
+// against fixed strings. What a sample returns, [results.Proc],
+// [results.Machine] and [results.Env], is declared in harness/results:
+// those readings are written verbatim into the results files, so they are
+// the schema's, and this package only fills them in.
 package procfs

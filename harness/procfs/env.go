@@ -7,39 +7,17 @@ import (
 	"runtime"
 
 	"golang.org/x/sys/unix"
-)
 
-// Env describes the box and the limits that bound how many connections a
-// server can hold, recorded with every run so results from different
-// machines or tunings are never compared blindly.
-type Env struct {
-	Kernel    string `json:"kernel"`
-	CPUModel  string `json:"cpu_model"`
-	Cores     int    `json:"cores"`
-	GoVersion string `json:"go_version"`
-	// NoFileSoft and NoFileHard are RLIMIT_NOFILE of the harness process,
-	// which its children (the servers) inherit unless they raise it.
-	NoFileSoft uint64 `json:"nofile_soft"`
-	NoFileHard uint64 `json:"nofile_hard"`
-	PidMax     int    `json:"pid_max"`
-	ThreadsMax int    `json:"threads_max"`
-	// Somaxconn caps every listen backlog, whatever the server asks for.
-	Somaxconn int `json:"somaxconn"`
-	// PortRangeLow and PortRangeHigh bound the ephemeral ports, and so the
-	// connections a load generator can open to one server address.
-	PortRangeLow  int    `json:"port_range_low"`
-	PortRangeHigh int    `json:"port_range_high"`
-	MemTotal      uint64 `json:"mem_total_bytes"`
-	Hostname      string `json:"hostname"`
-}
+	"c10k/harness/results"
+)
 
 // ReadEnv gathers Env. It is best effort: every field that can be read is
 // filled in even when others fail, and the failures are returned joined,
 // because a run with partial environment metadata is still worth keeping.
 // Cores is runtime.NumCPU, i.e. the CPUs this process may run on, which is
 // what bounds the servers, rather than the CPUs installed.
-func ReadEnv() (Env, error) {
-	e := Env{Cores: runtime.NumCPU(), GoVersion: runtime.Version()}
+func ReadEnv() (results.Env, error) {
+	e := results.Env{Cores: runtime.NumCPU(), GoVersion: runtime.Version()}
 	var errs []error
 
 	var u unix.Utsname

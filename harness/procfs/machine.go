@@ -3,35 +3,15 @@ package procfs
 import (
 	"fmt"
 	"os"
-)
 
-// Machine is a machine-wide sample of the kernel memory and socket state
-// that per-process numbers miss: a server's threads cost kernel stacks and
-// page tables, and its sockets cost slab and TCP buffer memory, none of
-// which appears in its RSS or PSS.
-type Machine struct {
-	// Kernel memory from /proc/meminfo, in bytes.
-	KernelStack  uint64 `json:"kernel_stack_bytes"`
-	PageTables   uint64 `json:"page_tables_bytes"`
-	Slab         uint64 `json:"slab_bytes"`
-	SUnreclaim   uint64 `json:"sunreclaim_bytes"`
-	MemAvailable uint64 `json:"mem_available_bytes"`
-	// TCP socket counts from /proc/net/sockstat.
-	TCPInUse    int `json:"tcp_inuse"`
-	TCPOrphan   int `json:"tcp_orphan"`
-	TCPTimeWait int `json:"tcp_time_wait"`
-	TCPAlloc    int `json:"tcp_alloc"`
-	// TCPMem is the memory held by TCP socket buffers. The kernel reports
-	// it in pages; it is converted to bytes here so nobody has to remember.
-	TCPMem      uint64 `json:"tcp_mem_bytes"`
-	SocketsUsed int    `json:"sockets_used"`
-}
+	"c10k/harness/results"
+)
 
 // SampleMachine reads /proc/meminfo and /proc/net/sockstat. The socket
 // counts are those of the caller's network namespace, so the harness must
 // run in the same namespace as the servers it measures.
-func SampleMachine() (Machine, error) {
-	var m Machine
+func SampleMachine() (results.Machine, error) {
+	var m results.Machine
 	b, err := readFile("/proc/meminfo")
 	if err != nil {
 		return m, err

@@ -1,9 +1,6 @@
 package procfs
 
 import (
-	"encoding/json"
-	"os"
-	"strings"
 	"testing"
 )
 
@@ -46,43 +43,5 @@ func TestReadEnv(t *testing.T) {
 	}
 	if e.PortRangeLow <= 0 || e.PortRangeLow >= e.PortRangeHigh {
 		t.Errorf("port range %d-%d", e.PortRangeLow, e.PortRangeHigh)
-	}
-}
-
-func TestMachineAndEnvJSONKeys(t *testing.T) {
-	for _, tc := range []struct {
-		v    any
-		keys []string
-	}{
-		{Machine{}, []string{"kernel_stack_bytes", "page_tables_bytes", "slab_bytes", "sunreclaim_bytes",
-			"mem_available_bytes", "tcp_inuse", "tcp_orphan", "tcp_time_wait", "tcp_alloc", "tcp_mem_bytes", "sockets_used"}},
-		{Env{}, []string{"kernel", "cpu_model", "cores", "go_version", "nofile_soft", "nofile_hard", "pid_max",
-			"threads_max", "somaxconn", "port_range_low", "port_range_high", "mem_total_bytes", "hostname"}},
-	} {
-		b, err := json.Marshal(tc.v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, k := range tc.keys {
-			if !strings.Contains(string(b), `"`+k+`":`) {
-				t.Errorf("%T JSON %s lacks %q", tc.v, b, k)
-			}
-		}
-	}
-}
-
-func TestAliveTellsThisProcessFromAReusedPID(t *testing.T) {
-	start, err := SelfStartTime()
-	if err != nil || start == 0 {
-		t.Fatalf("start time %d, %v", start, err)
-	}
-	if !Alive(os.Getpid(), start) {
-		t.Error("this process is not alive")
-	}
-	if Alive(os.Getpid(), start+1) {
-		t.Error("a later process with this PID counted as this one")
-	}
-	if Alive(1<<30, start) {
-		t.Error("a PID above pid_max is alive")
 	}
 }

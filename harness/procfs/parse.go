@@ -22,7 +22,6 @@ type statInfo struct {
 	ppid           int
 	utime, stime   uint64 // ticks, whole thread group, including exited threads
 	cutime, cstime uint64 // ticks, reaped children
-	starttime      uint64 // ticks after boot; 0 when the line is too short to say
 }
 
 // parseStat parses /proc/PID/stat. The comm field (2) is in parentheses and
@@ -63,12 +62,6 @@ func parseStat(b []byte) (statInfo, error) {
 	} {
 		if *t.dst, err = strconv.ParseUint(f[t.field-3], 10, 64); err != nil {
 			return s, fmt.Errorf("procfs: stat: %s: %w", t.name, err)
-		}
-	}
-	// Field 22 tells a process from a later one that reuses its PID.
-	if len(f) > 22-3 {
-		if s.starttime, err = strconv.ParseUint(f[22-3], 10, 64); err != nil {
-			return s, fmt.Errorf("procfs: stat: starttime: %w", err)
 		}
 	}
 	return s, nil

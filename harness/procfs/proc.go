@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"c10k/harness/results"
 )
 
 // ErrNoProcess is returned (wrapped) when the root PID of a sample does not
@@ -17,59 +19,17 @@ import (
 // instead, because worker churn is normal for the servers under test.
 var ErrNoProcess = errors.New("procfs: no such process")
 
-// Proc is one sample of a process or process tree. Counters are totals
-// since each process started; the harness takes differences between
-// samples to get rates.
-type Proc struct {
-	// Processes is how many processes were sampled: the root plus the
-	// descendants still there when read, zombies included (they hold no
-	// memory or fds but their CPU time counts until they are reaped).
-	Processes int `json:"processes"`
-	// Threads is the sum of the Threads: lines of the processes' status.
-	Threads int `json:"threads"`
-	// FDs is the number of open file descriptors, sockets included.
-	FDs int `json:"fds"`
-	// RSS overcounts pages shared between the processes of a tree; see the
-	// package documentation and prefer PSS.
-	RSS uint64 `json:"rss_bytes"`
-	// PSS charges each shared page proportionally to its sharers, so it
-	// sums correctly over a tree.
-	PSS uint64 `json:"pss_bytes"`
-	// VoluntaryCtxt and InvoluntaryCtxt count context switches. Unless
-	// CtxtAllThreads is set they cover each process's main thread only,
-	// because that is all /proc/PID/status reports; see
-	// SampleTreeAllThreads.
-	VoluntaryCtxt   uint64 `json:"voluntary_ctxt_switches"`
-	InvoluntaryCtxt uint64 `json:"nonvoluntary_ctxt_switches"`
-	// CtxtAllThreads records whether the context-switch counts were summed
-	// over every thread, so results JSON says which of the two it holds.
-	CtxtAllThreads bool `json:"ctxt_all_threads"`
-	// UserCPUSec and SystemCPUSec are CPU seconds of the processes,
-	// including their exited threads, at the 10 ms resolution of USER_HZ.
-	// Float seconds rather than time.Duration so the JSON is readable.
-	UserCPUSec   float64 `json:"user_cpu_s"`
-	SystemCPUSec float64 `json:"system_cpu_s"`
-	// ReapedUserCPUSec and ReapedSystemCPUSec are the CPU seconds of
-	// children that exited and were waited for by a process in the tree
-	// (cutime, cstime). Adding them to the CPU fields keeps the tree's total
-	// from dropping when a worker process exits and is reaped; they also
-	// include children reaped before the benchmark, so only differences
-	// between samples are meaningful.
-	ReapedUserCPUSec   float64 `json:"reaped_user_cpu_s"`
-	ReapedSystemCPUSec float64 `json:"reaped_system_cpu_s"`
-}
-
 // SampleProcess samples the single process pid, ignoring its children.
-func SampleProcess(pid int) (Proc, error) {
+func SampleProcess(pid int) (results.Proc, error) {
 	if err := checkPID(pid); err != nil {
-		return Proc{}, err
+		return results.Proc{}, err
 	}
 	r, err := sampleOne(pid, false)
 	if err != nil {
 		if gone(err) {
-			return Proc{}, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+			return results.Proc{}, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
 		}
-		return Proc{}, err
+		return results.Proc{}, err
 	}
 	var t total
 	t.add(r)
@@ -80,7 +40,7 @@ func SampleProcess(pid int) (Proc, error) {
 // It reads only process-level files, so its cost grows with the number of
 // processes in the tree (and, when it has to scan /proc for them, on the
 // machine), not with the number of threads.
-func SampleTree(root int) (Proc, error) {
+func SampleTree(root int) (results.Proc, error) {
 	return sampleTree(root, false)
 }
 
@@ -89,7 +49,7 @@ func SampleTree(root int) (Proc, error) {
 // /proc/PID/task/TID/status for each thread, so it costs O(threads): use it
 // for thread-per-connection servers when their context switches matter, and
 // sample less often.
-func SampleTreeAllThreads(root int) (Proc, error) {
+func SampleTreeAllThreads(root int) (results.Proc, error) {
 	return sampleTree(root, true)
 }
 
@@ -122,8 +82,8 @@ func (t *total) add(r rawProc) {
 	t.cstime += r.cstime
 }
 
-func (t *total) proc(allThreads bool) Proc {
-	return Proc{
+func (t *total) proc(allThreads bool) results.Proc {
+	return results.Proc{
 		Processes:          t.processes,
 		Threads:            t.threads,
 		FDs:                t.fds,
@@ -146,15 +106,15 @@ func checkPID(pid int) error {
 	return nil
 }
 
-func sampleTree(root int, allThreads bool) (Proc, error) {
+func sampleTree(root int, allThreads bool) (results.Proc, error) {
 	if err := checkPID(root); err != nil {
-		return Proc{}, err
+		return results.Proc{}, err
 	}
 	pids, err := walkTree(root, func(pid int) (rawProc, error) {
 		return sampleOne(pid, allThreads)
 	})
 	if err != nil {
-		return Proc{}, err
+		return results.Proc{}, err
 	}
 	var t total
 	for _, r := range pids {

@@ -2,7 +2,6 @@ package procfs
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -420,20 +419,6 @@ func TestGone(t *testing.T) {
 	for _, tc := range tests {
 		if got := gone(tc.err); got != tc.want {
 			t.Errorf("gone(%s) = %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}
-
-func TestProcJSONKeys(t *testing.T) {
-	b, err := json.Marshal(Proc{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"processes", "threads", "fds", "rss_bytes", "pss_bytes",
-		"voluntary_ctxt_switches", "nonvoluntary_ctxt_switches", "ctxt_all_threads",
-		"user_cpu_s", "system_cpu_s", "reaped_user_cpu_s", "reaped_system_cpu_s"} {
-		if !strings.Contains(string(b), `"`+k+`":`) {
-			t.Errorf("Proc JSON %s lacks %q", b, k)
 		}
 	}
 }

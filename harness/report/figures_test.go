@@ -5,11 +5,12 @@ import (
 	"testing"
 
 	"c10k/harness/results"
+	"c10k/loadgen"
 )
 
 func TestRateNoteSaysWhereTheGeneratorSlept(t *testing.T) {
 	scenario := func(spinUs int64, loops int) []results.Scenario {
-		m := results.Measurement{Load: results.LoadResult{SpinUs: spinUs, Loops: loops}}
+		m := results.Measurement{Load: loadgen.Result{SpinUs: spinUs, Loops: loops}}
 		return []results.Scenario{{Levels: []results.Level{{Level: 5000, Repeats: []results.Measurement{m}}}}}
 	}
 	tests := []struct {

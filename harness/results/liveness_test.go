@@ -5,12 +5,12 @@ import (
 	"path/filepath"
 	"testing"
 
-	"c10k/harness/procfs"
+	"c10k/harness/proc"
 	"c10k/harness/results"
 )
 
 func TestLoadCallsADeadHarnessRunInterrupted(t *testing.T) {
-	self, err := procfs.SelfStartTime()
+	self, err := proc.StartTime(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package results
 import (
 	"time"
 
-	"c10k/harness/procfs"
+	"c10k/loadgen"
 )
 
 // Run statuses, as recorded in run.json.
@@ -25,18 +25,18 @@ const (
 
 // Run is run.json: what ran, where, and whether it finished.
 type Run struct {
-	ID        string     `json:"id"`
-	Started   time.Time  `json:"started"`
-	Finished  time.Time  `json:"finished"`
-	Status    string     `json:"status"`
-	Version   string     `json:"version"`    // c10k version (git describe)
-	GitCommit string     `json:"git_commit"` // commit of the code that ran
-	Env       procfs.Env `json:"env"`
-	Config    Config     `json:"config"`
-	Warnings  []string   `json:"warnings,omitempty"` // limits that capped the grid, noisy conditions
-	Skipped   []Skip     `json:"skipped,omitempty"`  // planned levels not run, and why
-	Files     []string   `json:"files"`              // scenario files in this directory
-	WallTimeS float64    `json:"wall_time_s"`        // harness wall time so far
+	ID        string    `json:"id"`
+	Started   time.Time `json:"started"`
+	Finished  time.Time `json:"finished"`
+	Status    string    `json:"status"`
+	Version   string    `json:"version"`    // c10k version (git describe)
+	GitCommit string    `json:"git_commit"` // commit of the code that ran
+	Env       Env       `json:"env"`
+	Config    Config    `json:"config"`
+	Warnings  []string  `json:"warnings,omitempty"` // limits that capped the grid, noisy conditions
+	Skipped   []Skip    `json:"skipped,omitempty"`  // planned levels not run, and why
+	Files     []string  `json:"files"`              // scenario files in this directory
+	WallTimeS float64   `json:"wall_time_s"`        // harness wall time so far
 	// Added fields (the schema only grows).
 	Peers     map[string]string `json:"peers,omitempty"`    // peer server name -> version string, for peers that ran
 	Planned   int               `json:"planned_levels"`     // level runs (level x repeat x server) in the plan
@@ -149,15 +149,17 @@ type Level struct {
 
 // Measurement is one repeat of one level.
 type Measurement struct {
-	Load LoadResult `json:"load"`
+	// Load is what `c10k load -json` reported, decoded into the load
+	// generator's own type: one definition of the contract, no copy to drift.
+	Load loadgen.Result `json:"load"`
 	// Baseline is the server tree before the load started (no connections);
 	// Point is sampled mid-run, with the level's connections all open.
-	Baseline procfs.Proc `json:"baseline"`
-	Point    procfs.Proc `json:"point"`
+	Baseline Proc `json:"baseline"`
+	Point    Proc `json:"point"`
 	// Machine-wide figures at the same two moments. They include the load
 	// generator's side of every socket too.
-	MachineBaseline procfs.Machine `json:"machine_baseline"`
-	MachinePoint    procfs.Machine `json:"machine_point"`
+	MachineBaseline Machine `json:"machine_baseline"`
+	MachinePoint    Machine `json:"machine_point"`
 	// CPU and context switches of the server tree over the measured window.
 	ServerCPUS        float64  `json:"server_cpu_s"`
 	ServerCPUPerReqUS float64  `json:"server_cpu_per_req_us"`
@@ -228,68 +230,17 @@ type PerConn struct {
 
 // Sample is one reading of the server tree and the machine.
 type Sample struct {
-	T       float64        `json:"t_s"` // seconds since the level started
-	Proc    procfs.Proc    `json:"proc"`
-	Machine procfs.Machine `json:"machine"`
+	T       float64 `json:"t_s"` // seconds since the level started
+	Proc    Proc    `json:"proc"`
+	Machine Machine `json:"machine"`
 	// Added fields.
-	Load         *procfs.Proc `json:"load,omitempty"` // the load generator process, while it runs
-	CPUBusyS     float64      `json:"cpu_busy_s"`     // machine-wide busy CPU seconds since boot (/proc/stat, steal excluded)
-	StealS       float64      `json:"steal_s"`        // machine-wide steal seconds since boot
-	ServerConns  int          `json:"server_conns"`   // see Measurement.ServerConns; -1 when not counted
-	QueuedConns  int          `json:"queued_conns"`
-	HarnessCPUS  float64      `json:"harness_cpu_s"` // the harness's own CPU seconds (it samples /proc), subtracted from the noise
-	MachineTasks int          `json:"machine_tasks"` // threads on the whole machine (/proc/loadavg)
-}
-
-// LoadResult is what the load generator reported for one repeat.
-type LoadResult struct {
-	Requests      int64            `json:"requests"`
-	Errors        map[string]int64 `json:"errors"`
-	DurationS     float64          `json:"duration_s"`
-	RPS           float64          `json:"rps"`
-	Latency       Latency          `json:"latency_us"`             // from intended send time in open loop
-	Uncorrected   Latency          `json:"uncorrected_latency_us"` // from actual send time
-	OpenLoop      bool             `json:"open_loop"`
-	Rate          float64          `json:"rate,omitempty"` // offered rate in open loop, req/s
-	Connections   int              `json:"connections"`
-	IdleRequested int              `json:"idle_requested"`
-	IdleAlive     int              `json:"idle_alive"`
-	Complete      bool             `json:"complete"`
-	Message       string           `json:"message,omitempty"`
-	// Added fields, as loadgen reports them.
-	Scheduled  int64            `json:"scheduled"`
-	Late       int64            `json:"late"`
-	MaxLagUS   int64            `json:"max_lag_us"`
-	IdleOpened int              `json:"idle_opened"`
-	IdleErrors map[string]int64 `json:"idle_errors,omitempty"`
-	IdleOpenS  float64          `json:"idle_open_s"`
-	WarmupS    float64          `json:"warmup_s"`
-	Pipeline   int              `json:"pipeline"`
-	Loops      int              `json:"loops"`
-	LoopBusy   float64          `json:"loop_busy"` // the busiest loop's working share of the window
-	SpinUs     int64            `json:"spin_us"`   // open loop polled for requests due this soon
-	Sources    int              `json:"sources"`
-	FileLimit  uint64           `json:"file_limit"`
-	Series     []SeriesPoint    `json:"series,omitempty"`
-}
-
-// SeriesPoint is one second of the load generator's measured window.
-type SeriesPoint struct {
-	T        int   `json:"t"`
-	Requests int64 `json:"requests"`
-	Errors   int64 `json:"errors"`
-	P99US    int64 `json:"p99_us"`
-}
-
-// Latency percentiles in microseconds.
-type Latency struct {
-	P50   float64 `json:"p50"`
-	P90   float64 `json:"p90"`
-	P99   float64 `json:"p99"`
-	P999  float64 `json:"p999"`
-	P9999 float64 `json:"p9999"`
-	Max   float64 `json:"max"`
-	Mean  float64 `json:"mean"`
+	Load         *Proc   `json:"load,omitempty"` // the load generator process, while it runs
+	CPUBusyS     float64 `json:"cpu_busy_s"`     // machine-wide busy CPU seconds since boot (/proc/stat, steal excluded)
+	StealS       float64 `json:"steal_s"`        // machine-wide steal seconds since boot
+	ServerConns  int     `json:"server_conns"`   // see Measurement.ServerConns; -1 when not counted
+	QueuedConns  int     `json:"queued_conns"`
+	HarnessCPUS  float64 `json:"harness_cpu_s"` // the harness's own CPU seconds (it samples /proc), subtracted from the noise
+	MachineTasks int     `json:"machine_tasks"` // threads on the whole machine (/proc/loadavg)
 }
 
 // Summary is the median and spread over the repeats of a level.

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"c10k/loadgen"
 )
 
 func TestWriteFileIsAtomicAndLeavesNoTemp(t *testing.T) {
@@ -75,9 +77,9 @@ func TestLoadSad(t *testing.T) {
 
 func TestSummarize(t *testing.T) {
 	ms := []Measurement{
-		{Load: LoadResult{RPS: 100, Requests: 90, Errors: map[string]int64{"read": 10}}, PerConn: PerConn{PSSBytes: 500}},
-		{Load: LoadResult{RPS: 300, Requests: 100}, PerConn: PerConn{PSSBytes: 700}, Noisy: true},
-		{Load: LoadResult{RPS: 200, Requests: 100}, PerConn: PerConn{PSSBytes: 600}},
+		{Load: loadgen.Result{RPS: 100, Requests: 90, Errors: map[string]int64{"read": 10}}, PerConn: PerConn{PSSBytes: 500}},
+		{Load: loadgen.Result{RPS: 300, Requests: 100}, PerConn: PerConn{PSSBytes: 700}, Noisy: true},
+		{Load: loadgen.Result{RPS: 200, Requests: 100}, PerConn: PerConn{PSSBytes: 600}},
 	}
 	s := Summarize(ms)
 	if s.RPS.Median != 200 || s.RPS.Min != 100 || s.RPS.Max != 300 || s.RPS.N != 3 {
@@ -97,7 +99,7 @@ func TestSummarize(t *testing.T) {
 func TestCSV(t *testing.T) {
 	sc := Scenario{Scenario: "idle", Server: "thread",
 		Levels: []Level{
-			{Level: 1000, Repeats: []Measurement{{Load: LoadResult{RPS: 500}, PerConn: PerConn{PSSBytes: 8192}}}},
+			{Level: 1000, Repeats: []Measurement{{Load: loadgen.Result{RPS: 500}, PerConn: PerConn{PSSBytes: 8192}}}},
 			{Level: 100, Repeats: []Measurement{{Repeat: 0}, {Repeat: 1}}},
 		},
 		Failures: []Failure{{Level: 10000, Repeat: 0, Reason: "crash, with a comma"}},

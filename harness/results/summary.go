@@ -2,6 +2,8 @@ package results
 
 import (
 	"github.com/montanaflynn/stats"
+
+	"c10k/loadgen"
 )
 
 // StatOf is the median and spread of xs. An empty input is the zero Stat
@@ -76,11 +78,8 @@ func Summarize(ms []Measurement) Summary {
 
 // ErrorRate is errors / (requests + errors) of one load result, 0 when
 // nothing was attempted.
-func ErrorRate(l LoadResult) float64 {
-	var errs int64
-	for _, n := range l.Errors {
-		errs += n
-	}
+func ErrorRate(l loadgen.Result) float64 {
+	errs := l.TotalErrors()
 	if l.Requests+errs == 0 {
 		return 0
 	}

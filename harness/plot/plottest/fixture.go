@@ -12,8 +12,8 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
-	"c10k/harness/procfs"
 	"c10k/harness/results"
+	"c10k/loadgen"
 )
 
 // server is the made-up personality of one server in the fixture.
@@ -103,7 +103,7 @@ func Fixture() (results.Run, []results.Scenario) {
 		Status:    results.StatusComplete,
 		Version:   "v0.0.0-fixture",
 		GitCommit: "0123456789abcdef0123456789abcdef01234567",
-		Env: procfs.Env{
+		Env: results.Env{
 			Kernel: "6.18.0-fixture", CPUModel: "AMD EPYC (fixture)", Cores: 2, GoVersion: "go1.26.8",
 			NoFileSoft: 1048576, NoFileHard: 1048576, PidMax: 4194304, ThreadsMax: 191000, Somaxconn: 4096,
 			PortRangeLow: 32768, PortRangeHigh: 60999, MemTotal: 24 << 30, Hostname: "fixture-box",
@@ -244,7 +244,7 @@ func concurrency(s server) results.Scenario {
 		if c == SpectrumLevel {
 			for r := 0; r < repeats; r++ {
 				m := results.Measurement{Repeat: r, HgrmFile: results.HgrmFile("concurrency", s.name, c, r)}
-				m.Load.Latency = results.Latency{P50: p50, P99: math.Min(p50*s.tail, 2.5e6) * (0.9 + 0.1*float64(r+1))}
+				m.Load.Latency = loadgen.Latency{P50: p50, P99: math.Min(p50*s.tail, 2.5e6) * (0.9 + 0.1*float64(r+1))}
 				m.Load.RPS = rps
 				m.Point.Threads = int(sum.Threads.Median)
 				m.Point.CtxtAllThreads = true
@@ -327,7 +327,7 @@ func level(n int, sum results.Summary, reps []results.Measurement) results.Level
 		for r := 0; r < repeats; r++ {
 			m := results.Measurement{}
 			m.Load.RPS = sum.RPS.Median
-			m.Load.Latency = results.Latency{P50: sum.P50US.Median, P99: sum.P99US.Median}
+			m.Load.Latency = loadgen.Latency{P50: sum.P50US.Median, P99: sum.P99US.Median}
 			m.Point.Threads = int(sum.Threads.Median)
 			m.Point.CtxtAllThreads = true
 			m.PerConn = sum.PerConn
@@ -377,7 +377,7 @@ func writeJSON(path string, v any) error {
 // writeHgrm records a log-normal latency distribution with the given p50
 // and roughly the given p99 (microseconds), and prints its percentile
 // distribution in milliseconds, as the load generator does.
-func writeHgrm(path string, lat results.Latency, server string) error {
+func writeHgrm(path string, lat loadgen.Latency, server string) error {
 	h := hdrhistogram.New(1, 60_000_000, 3)
 	seed := uint64(len(server))*7919 + uint64(lat.P50)
 	rng := rand.New(rand.NewPCG(seed, 42))
