@@ -35,12 +35,11 @@ type plan struct {
 
 // worker drives a share of the connections from one event loop. Everything
 // in it belongs to its loop's goroutine except the atomics the coordinator
-// reads and the mailbox.
+// reads; the coordinator reaches the rest through loop.Post.
 type worker struct {
 	id   int
 	p    *plan
 	loop *eventloop.Loop
-	mb   *mailbox
 	rec  *recorder
 	dial *dialer
 	reqs []byte // pipeline copies of the request, built once
@@ -94,13 +93,12 @@ type worker struct {
 	portsOut     atomic.Bool  // a connect failed for want of a local port
 }
 
-func newWorker(id int, p *plan, loop *eventloop.Loop, mb *mailbox, conns, idle int) *worker {
+func newWorker(id int, p *plan, loop *eventloop.Loop, conns, idle int) *worker {
 	req := wire.AppendRequest(nil, p.tgt.host, p.tgt.path)
 	w := &worker{
 		id:      id,
 		p:       p,
 		loop:    loop,
-		mb:      mb,
 		dial:    newDialer(p.tgt.addr, p.sources, id),
 		rlen:    len(req),
 		pending: newRing[int64](64),
@@ -302,7 +300,6 @@ func (w *worker) teardown() {
 	for _, c := range w.idle {
 		c.closeConnecting()
 	}
-	w.mb.close()
 	if w.ticker != nil {
 		w.ticker.close()
 	}
