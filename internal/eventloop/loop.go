@@ -142,8 +142,9 @@ func (l *Loop) Run() error {
 			l.idle += l.now - before
 		}
 		l.lastAfter = l.now
-		// Posts first: a wake-up used to be one more fd event of the batch,
-		// and the order in a batch was never promised.
+		// Posts run before the batch's handlers: the order within a batch
+		// was never promised, and the wake-up that announced them is the
+		// poller's, with no slot in the fd table to be ordered by.
 		posted := woken && l.runPosts()
 		for i := 0; i < n; i++ {
 			fd, fired := l.poller.event(i)
@@ -188,7 +189,7 @@ func (l *Loop) Stop() {
 //
 // Posted functions run in the order they were posted, early in the next
 // iteration (before that iteration's fd handlers and timers). One posted
-// before Run starts runs in Run's first iteration. Once Stop has been
+// before Run starts runs as soon as Run starts. Once Stop has been
 // called, Post drops f: it neither blocks nor panics, and f never runs; a
 // Post racing with Stop may or may not get in. Functions still queued
 // when Run returns never run, and Close releases them. A nil f is ignored.
