@@ -57,7 +57,7 @@ func newConn(w *worker) *conn {
 // connect starts a new connection unless the load is over.
 func (c *conn) connect() {
 	w := c.w
-	if w.stopping || c.state != stateDown {
+	if w.phase.stopped() || c.state != stateDown {
 		return
 	}
 	now := w.clock()
@@ -99,7 +99,7 @@ func (c *conn) connectFailed(now int64, err error) {
 	c.state = stateDown
 	w.connectError(err)
 	c.firstTry()
-	if !w.loading {
+	if !w.phase.loading() {
 		return // startLoad tries again, inside the window
 	}
 	w.rec.countAt(now, ErrConnect, 1)
@@ -128,7 +128,7 @@ func (c *conn) attach(now int64) {
 	w.established.Add(1)
 	w.madeProgress(now)
 	c.firstTry()
-	if w.loading {
+	if w.phase.loading() {
 		c.start(now)
 	}
 }
@@ -147,7 +147,7 @@ func (c *conn) start(now int64) {
 
 // sendClosed sends k requests back to back, stamped now (closed loop).
 func (c *conn) sendClosed(k int, now int64) {
-	if k <= 0 || c.w.stopping || c.state != stateUp {
+	if k <= 0 || c.w.phase.stopped() || c.state != stateUp {
 		return
 	}
 	for range k {
@@ -191,7 +191,7 @@ func (c *conn) OnData(ec *eventloop.Conn, in []byte) int {
 		}
 		f := c.fifo.pop()
 		w.inflight--
-		if w.loading {
+		if w.phase.loading() {
 			w.rec.response(f.intended, f.sent, now, n, c.resp.Status)
 		}
 		consumed += n
@@ -217,9 +217,7 @@ func (c *conn) OnData(ec *eventloop.Conn, in []byte) int {
 	default:
 		c.sendClosed(answered, now)
 	}
-	if w.draining {
-		w.checkDrained()
-	}
+	w.checkDrained()
 	return consumed
 }
 
@@ -234,7 +232,7 @@ func (c *conn) closeWith(kind ErrorKind) {
 // not a direct call, so that a failing reconnect cannot recurse).
 func (c *conn) OnClose(_ *eventloop.Conn, err error) {
 	w := c.w
-	if w.shutdown {
+	if w.phase == phaseShutdown {
 		return
 	}
 	kind := c.failKind
@@ -245,7 +243,7 @@ func (c *conn) OnClose(_ *eventloop.Conn, err error) {
 	lost := c.fifo.len()
 	for c.fifo.len() > 0 {
 		f := c.fifo.pop()
-		if w.loading {
+		if w.phase.loading() {
 			ref := now
 			if w.p.openLoop {
 				ref = f.intended
@@ -257,7 +255,7 @@ func (c *conn) OnClose(_ *eventloop.Conn, err error) {
 	// Nothing was lost, but something still went wrong: an answer nobody
 	// asked for, or a reset between requests.
 	failed := kind == ErrParse || (err != nil && !errors.Is(err, eventloop.ErrClosed))
-	if lost == 0 && failed && w.loading {
+	if lost == 0 && failed && w.phase.loading() {
 		w.rec.countAt(now, kind, 1)
 	}
 	c.think.clear()
@@ -265,10 +263,8 @@ func (c *conn) OnClose(_ *eventloop.Conn, err error) {
 		w.loop.CancelTimer(c.thinkTimer)
 		c.thinkTimer = 0
 	}
-	if w.draining {
-		w.checkDrained()
-	}
-	if !w.stopping {
+	w.checkDrained()
+	if !w.phase.stopped() {
 		w.loop.AfterFunc(0, c.connectFn)
 	}
 }

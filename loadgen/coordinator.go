@@ -40,13 +40,7 @@ func (c *coordinator) start() error {
 			c.closeLoops()
 			return fmt.Errorf("loadgen: event loop: %w", err)
 		}
-		mb, err := newMailbox(loop)
-		if err != nil {
-			_ = loop.Close()
-			c.closeLoops()
-			return fmt.Errorf("loadgen: event loop mailbox: %w", err)
-		}
-		w := newWorker(i, c.p, loop, mb, share(c.p.conns, c.p.loops, i), share(c.p.idle, c.p.loops, i))
+		w := newWorker(i, c.p, loop, share(c.p.conns, c.p.loops, i), share(c.p.idle, c.p.loops, i))
 		c.workers = append(c.workers, w)
 		if c.p.openLoop {
 			if w.ticker, err = newTicker(loop, w.tickFn); err != nil {
@@ -102,7 +96,7 @@ func (c *coordinator) idlePhase(ctx context.Context) {
 	done := make(chan int, len(c.workers))
 	begin := time.Now()
 	for _, w := range c.workers {
-		w.mb.post(func() { w.startIdle(done) })
+		w.loop.Post(func() { w.startIdle(done) })
 	}
 	limit := time.Duration(float64(c.p.idle)/c.p.connectRate*float64(time.Second)) + time.Duration(c.p.timeout) + phaseSlack
 	c.wait(ctx, done, limit, false)
@@ -114,7 +108,7 @@ func (c *coordinator) idlePhase(ctx context.Context) {
 func (c *coordinator) connectPhase(ctx context.Context) {
 	done := make(chan int, len(c.workers))
 	for _, w := range c.workers {
-		w.mb.post(func() { w.startConnect(done) })
+		w.loop.Post(func() { w.startConnect(done) })
 	}
 	c.wait(ctx, done, time.Duration(c.p.timeout)+phaseSlack, false)
 }
@@ -129,7 +123,7 @@ func (c *coordinator) loadPhase(ctx context.Context) {
 		// Before the post, so the dead-server watch never sees a stale time
 		// if a loop is slow to pick the start up.
 		w.progress.Store(start)
-		w.mb.post(func() { w.startLoad(start, from, to, done) })
+		w.loop.Post(func() { w.startLoad(start, from, to, done) })
 	}
 	limit := c.o.Warmup + c.o.Duration + time.Duration(c.p.timeout) + phaseSlack
 	c.wait(ctx, done, limit, c.p.conns > 0)
@@ -219,7 +213,7 @@ func (c *coordinator) abort(msg string) {
 	}
 	c.aborted = msg
 	for _, w := range c.workers {
-		w.mb.post(w.abort)
+		w.loop.Post(w.abort)
 	}
 }
 
@@ -227,7 +221,7 @@ func (c *coordinator) abort(msg string) {
 // them and releases their descriptors.
 func (c *coordinator) stopLoops() {
 	for _, w := range c.workers {
-		w.mb.post(w.finish)
+		w.loop.Post(w.finish)
 	}
 	c.wg.Wait()
 	for _, w := range c.workers {

@@ -51,7 +51,7 @@ func (w *worker) startIdle(done chan<- int) {
 }
 
 func (w *worker) onIdleTick() {
-	if w.stopping {
+	if w.phase.stopped() {
 		return
 	}
 	now := w.clock()
@@ -160,7 +160,7 @@ func (c *idleConn) OnData(_ *eventloop.Conn, in []byte) int {
 // OnClose: before the answer it is a failure; after it, the server chose
 // to close an idle connection, which the result reports as idle_alive.
 func (c *idleConn) OnClose(_ *eventloop.Conn, _ error) {
-	if c.w.shutdown {
+	if c.w.phase == phaseShutdown {
 		return
 	}
 	switch c.state {

@@ -7,7 +7,7 @@ import "time"
 // that falls behind leaves them queued: the schedule is kept, and each
 // request's latency still counts from its intended time.
 func (w *worker) onTick() {
-	if w.stopping || w.draining {
+	if w.phase != phaseLoad {
 		return
 	}
 	now := w.clock()
@@ -84,8 +84,8 @@ func (w *worker) makeReady(c *conn) {
 func (w *worker) outstanding() int { return w.pending.len() + w.inflight }
 
 func (w *worker) checkDrained() {
-	if w.draining && w.outstanding() == 0 {
-		w.stopping = true
+	if w.phase == phaseDrain && w.outstanding() == 0 {
+		w.enter(phaseEnded)
 		w.signalDone()
 	}
 }
@@ -99,17 +99,17 @@ func (w *worker) onWindow() {
 // flight is not counted. Open loop: the schedule is complete; wait up to
 // one timeout for the answers, so the count is the schedule's.
 func (w *worker) onEnd() {
-	if w.stopping {
-		return
+	if w.phase != phaseLoad {
+		return // aborted
 	}
 	w.rec.closeWindow(w.clock(), w.loop.IdleTime())
 	if !w.p.openLoop {
-		w.stopping = true
+		w.enter(phaseEnded)
 		w.signalDone()
 		return
 	}
-	w.onTick() // anything due right before the end
-	w.draining = true
+	w.onTick() // anything due right before the end, while still in phaseLoad
+	w.enter(phaseDrain)
 	w.at(w.rec.to+w.p.timeout, w.drainFn)
 	w.checkDrained()
 }
@@ -118,8 +118,8 @@ func (w *worker) onEnd() {
 // still queued or in flight has waited a full timeout past its intended
 // time, so it counts as a timeout.
 func (w *worker) onDrainDeadline() {
-	if w.stopping {
-		return
+	if w.phase != phaseDrain {
+		return // drained in time, or aborted
 	}
 	for w.pending.len() > 0 {
 		w.rec.countAt(w.pending.pop(), ErrTimeout, 1)
@@ -130,6 +130,6 @@ func (w *worker) onDrainDeadline() {
 		}
 	}
 	w.inflight = 0
-	w.stopping = true
+	w.enter(phaseEnded)
 	w.signalDone()
 }

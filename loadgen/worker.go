@@ -35,12 +35,11 @@ type plan struct {
 
 // worker drives a share of the connections from one event loop. Everything
 // in it belongs to its loop's goroutine except the atomics the coordinator
-// reads and the mailbox.
+// reads; the coordinator reaches the rest through loop.Post.
 type worker struct {
 	id   int
 	p    *plan
 	loop *eventloop.Loop
-	mb   *mailbox
 	rec  *recorder
 	dial *dialer
 	reqs []byte // pipeline copies of the request, built once
@@ -49,16 +48,10 @@ type worker struct {
 	active []*conn
 	idle   []*idleConn
 
-	phase     phase
-	loading   bool // the load phase has started
-	stopping  bool // no new requests or connections
-	draining  bool // open loop: schedule over, waiting for answers
-	shutdown  bool // the loop is being torn down: OnClose is noise
-	signalled bool // done signal sent for the current phase
-	done      chan<- int
-	connTried int // active connections whose first connect has resolved
+	phase     phase      // the life cycle: see phase.go for its steps and moves
+	done      chan<- int // the current phase's done signal; nil once sent
+	connTried int        // active connections whose first connect has resolved
 	sweepFn   func()
-	sweeping  bool
 
 	// Open loop: this loop's share of the schedule.
 	sched    stride
@@ -71,7 +64,10 @@ type worker struct {
 	ticker   *ticker     // nil in closed loop
 	tickFn   func()
 	spinFn   func()
-	spinning bool // a spinTick is armed
+	// spinning: a spinTick is armed. Not a phase: it latches one timer of
+	// the schedule, armed and fired within phaseLoad, and a drain or an
+	// abort leaves it to fire harmlessly rather than cancel it.
+	spinning bool
 	endFn    func()
 	windowFn func()
 	drainFn  func()
@@ -94,13 +90,12 @@ type worker struct {
 	portsOut     atomic.Bool  // a connect failed for want of a local port
 }
 
-func newWorker(id int, p *plan, loop *eventloop.Loop, mb *mailbox, conns, idle int) *worker {
+func newWorker(id int, p *plan, loop *eventloop.Loop, conns, idle int) *worker {
 	req := wire.AppendRequest(nil, p.tgt.host, p.tgt.path)
 	w := &worker{
 		id:      id,
 		p:       p,
 		loop:    loop,
-		mb:      mb,
 		dial:    newDialer(p.tgt.addr, p.sources, id),
 		rlen:    len(req),
 		pending: newRing[int64](64),
@@ -171,31 +166,6 @@ func (w *worker) madeProgress(now int64) {
 	}
 }
 
-// phase is where a worker is in the run; the coordinator moves all
-// workers through them together, waiting for every done signal.
-type phase uint8
-
-const (
-	phaseSetup   phase = iota
-	phaseIdle          // opening the idle pool
-	phaseConnect       // opening the active connections
-	phaseLoad          // the load, warm-up and window
-)
-
-// begin enters a phase whose end is signalled on done.
-func (w *worker) begin(p phase, done chan<- int) {
-	w.phase, w.done, w.signalled = p, done, false
-	w.armSweep()
-}
-
-// signalDone tells the coordinator this worker is through its phase.
-func (w *worker) signalDone() {
-	if !w.signalled && w.done != nil {
-		w.signalled = true
-		w.done <- w.id
-	}
-}
-
 // startConnect opens the active connections before the clock starts, so
 // the first requests are not charged for the handshake and the open-loop
 // schedule does not begin with a queue. Each connection gets one try
@@ -219,7 +189,6 @@ func (w *worker) checkConnected() {
 func (w *worker) startLoad(start, from, to int64, done chan<- int) {
 	w.begin(phaseLoad, done)
 	w.rec = newRecorder(from, to, w.p.openLoop)
-	w.loading = true
 	w.start = start
 	w.lastProgress = start
 	if w.p.openLoop {
@@ -245,28 +214,20 @@ func (w *worker) startLoad(start, from, to int64, done chan<- int) {
 
 // abort stops the load where it is, for a dead server or a cancelled run.
 func (w *worker) abort() {
-	w.stopping = true
+	w.stop()
 	w.signalDone()
 }
 
-// armSweep starts the periodic timeout check. A sweep over all
-// connections every quarter timeout costs nothing at these counts and
-// keeps the hot path free of per-request timers.
-func (w *worker) armSweep() {
-	if w.sweeping {
-		return
-	}
-	w.sweeping = true
-	w.rearmSweep()
-}
-
+// rearmSweep schedules the periodic timeout check (begin starts it). A
+// sweep over all connections every quarter timeout costs nothing at these
+// counts and keeps the hot path free of per-request timers.
 func (w *worker) rearmSweep() {
 	period := min(max(time.Duration(w.p.timeout)/4, 10*time.Millisecond), 250*time.Millisecond)
 	w.loop.AfterFunc(period, w.sweepFn)
 }
 
 func (w *worker) sweep() {
-	if w.shutdown {
+	if w.phase == phaseShutdown {
 		return
 	}
 	now := w.clock()
@@ -282,7 +243,7 @@ func (w *worker) sweep() {
 // finish counts the idle connections still open and stops the loop. It
 // runs on the loop after the load, posted by the coordinator.
 func (w *worker) finish() {
-	w.stopping = true
+	w.stop()
 	for _, c := range w.idle {
 		if c.alive() {
 			w.idleAlive++
@@ -294,7 +255,7 @@ func (w *worker) finish() {
 // teardown releases everything once the loop has returned: attached
 // connections are closed by the loop, raw fds still connecting by us.
 func (w *worker) teardown() {
-	w.shutdown = true
+	w.enter(phaseShutdown)
 	_ = w.loop.Close()
 	for _, c := range w.active {
 		c.closeConnecting()
@@ -302,7 +263,6 @@ func (w *worker) teardown() {
 	for _, c := range w.idle {
 		c.closeConnecting()
 	}
-	w.mb.close()
 	if w.ticker != nil {
 		w.ticker.close()
 	}

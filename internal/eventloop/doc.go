@@ -22,5 +22,6 @@
 // out (errors, "Connection: close").
 //
 // Everything runs on the goroutine that called Run, locked to its OS
-// thread; only Stop may be called from elsewhere.
+// thread; only Post and Stop may be called from elsewhere, and Post is how
+// another goroutine hands the loop work.
 package eventloop

@@ -10,30 +10,10 @@ import (
 )
 
 // running starts l.Run on its own goroutine and returns a function that runs
-// f on the loop and waits for it. The test stops and closes the loop at
-// cleanup.
+// f on the loop (through Post) and waits for it. The test stops and closes
+// the loop at cleanup.
 func running(t testing.TB, l *Loop) (onLoop func(f func())) {
 	t.Helper()
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
-	calls := make(chan func(), 16)
-	err := l.Watch(p[0], Readable, func(fd int, _ Mask) {
-		var b [64]byte
-		_, _ = unix.Read(fd, b[:])
-		for {
-			select {
-			case f := <-calls:
-				f()
-			default:
-				return
-			}
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
 	go func() { done <- l.Run() }()
 	t.Cleanup(func() {
@@ -49,14 +29,11 @@ func running(t testing.TB, l *Loop) (onLoop func(f func())) {
 		if err := l.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
-		unix.Close(p[0])
-		unix.Close(p[1])
 	})
 	return func(f func()) {
 		t.Helper()
 		ran := make(chan struct{})
-		calls <- func() { f(); close(ran) }
-		_, _ = unix.Write(p[1], []byte{1})
+		l.Post(func() { f(); close(ran) })
 		select {
 		case <-ran:
 		case <-time.After(10 * time.Second):

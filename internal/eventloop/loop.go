@@ -3,7 +3,6 @@ package eventloop
 import (
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -46,8 +45,8 @@ type slot struct {
 
 // Loop is an event loop: one poller, a table of handlers indexed by fd, a
 // heap of timers and a read buffer shared by every connection. All methods
-// except Stop must be called on the loop's goroutine: from Run's handlers,
-// or before Run starts, or after it returns.
+// except Post and Stop must be called on the loop's goroutine: from Run's
+// handlers, or before Run starts, or after it returns.
 type Loop struct {
 	poller *poller
 	slots  []slot
@@ -68,11 +67,16 @@ type Loop struct {
 	// being drained: two buffers swapped so that neither reallocates.
 	resumeq, resuming []*Conn
 
-	wakefd   int // eventfd that Stop writes to, to cut epoll_wait short
+	// Functions posted from other goroutines (postq, under mu) and the
+	// slice being run: two buffers swapped, as for resumes.
+	postq, posting []func()
+
 	stopping atomic.Bool
 	running  atomic.Bool
-	mu       sync.Mutex // orders Stop's write against Close of wakefd
-	closed   bool       // under mu
+	// mu orders Post's and Stop's wake-ups against Close, which closes the
+	// poller's wake-up fd, and guards postq.
+	mu     sync.Mutex
+	closed bool // under mu
 }
 
 // New creates a loop. Its fd table is sized from RLIMIT_NOFILE, as ae sizes
@@ -89,24 +93,12 @@ func New() (*Loop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eventloop: new: %w", err)
 	}
-	wakefd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
-	if err != nil {
-		p.close()
-		return nil, fmt.Errorf("eventloop: new: %w", os.NewSyscallError("eventfd", err))
-	}
-	l := &Loop{
+	return &Loop{
 		poller: p,
 		slots:  make([]slot, size),
 		rbuf:   make([]byte, readBufferSize),
 		base:   time.Now(),
-		wakefd: wakefd,
-	}
-	if err := l.Watch(wakefd, Readable, l.onWake); err != nil {
-		unix.Close(wakefd)
-		p.close()
-		return nil, fmt.Errorf("eventloop: new: %w", err)
-	}
-	return l, nil
+	}, nil
 }
 
 // Run runs the loop until Stop is called, then returns nil. It returns an
@@ -141,15 +133,19 @@ func (l *Loop) Run() error {
 		if l.lastEmpty {
 			l.idle += before - l.lastAfter
 		}
-		n, blocked, err := l.poller.wait(timeout)
+		n, woken, blocked, err := l.poller.wait(timeout)
 		if err != nil {
 			return fmt.Errorf("eventloop: run: %w", err)
 		}
 		l.tick()
-		if n == 0 || blocked {
+		if (n == 0 && !woken) || blocked {
 			l.idle += l.now - before
 		}
 		l.lastAfter = l.now
+		// Posts run before the batch's handlers: the order within a batch
+		// was never promised, and the wake-up that announced them is the
+		// poller's, with no slot in the fd table to be ordered by.
+		posted := woken && l.runPosts()
 		for i := 0; i < n; i++ {
 			fd, fired := l.poller.event(i)
 			if fd >= len(l.slots) {
@@ -169,28 +165,65 @@ func (l *Loop) Run() error {
 		}
 		fired := l.runTimers()
 		resumed := l.runResumes()
-		l.lastEmpty = n == 0 && !fired && !resumed
+		l.lastEmpty = n == 0 && !fired && !resumed && !posted
 	}
 	return nil
 }
 
 // Stop makes Run return after the handler it is running, if any. It may
 // be called from any goroutine, before or during Run, and more than once.
+// It wakes the loop the way Post does.
 func (l *Loop) Stop() {
 	l.stopping.Store(true)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return
+	if !l.closed {
+		l.poller.wake()
 	}
-	one := [8]byte{1} // eventfd adds a native-endian uint64: 1 on amd64/arm64
-	// EAGAIN means the counter is already non-zero: the loop wakes anyway.
-	_, _ = unix.Write(l.wakefd, one[:])
 }
 
-func (l *Loop) onWake(fd int, _ Mask) {
-	var b [8]byte
-	_, _ = unix.Read(fd, b[:])
+// Post queues f to run on the loop's goroutine and wakes the loop if it is
+// blocked in the poller: asyncio's call_soon_threadsafe, and the only way
+// another goroutine hands the loop work. It may be called from any
+// goroutine, the loop's own included, and never blocks on the loop.
+//
+// Posted functions run in the order they were posted, early in the next
+// iteration (before that iteration's fd handlers and timers). One posted
+// before Run starts runs as soon as Run starts. Once Stop has been
+// called, Post drops f: it neither blocks nor panics, and f never runs; a
+// Post racing with Stop may or may not get in. Functions still queued
+// when Run returns never run, and Close releases them. A nil f is ignored.
+//
+// Post does not allocate once the queue has grown to its working size;
+// a closure built for the call may.
+func (l *Loop) Post(f func()) {
+	if f == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed || l.stopping.Load() {
+		return
+	}
+	l.postq = append(l.postq, f)
+	l.poller.wake()
+}
+
+// runPosts runs the functions posted so far and reports whether there
+// were any. Those posted while it runs wait for the next iteration, whose
+// wait their wake-up cuts short: a goroutine posting in a tight loop
+// cannot starve the loop's fds.
+func (l *Loop) runPosts() (ran bool) {
+	l.mu.Lock()
+	q := l.postq
+	l.postq = l.posting[:0]
+	l.mu.Unlock()
+	for i, f := range q {
+		q[i] = nil
+		f()
+	}
+	l.posting = q[:0]
+	return len(q) > 0
 }
 
 // Close closes every attached connection (their OnClose gets ErrClosed)
@@ -207,6 +240,8 @@ func (l *Loop) Close() error {
 		return nil
 	}
 	l.closed = true
+	clear(l.postq)
+	l.postq = nil
 	l.mu.Unlock()
 	l.stopping.Store(true)
 	for fd := range l.slots {
@@ -214,13 +249,8 @@ func (l *Loop) Close() error {
 			c.closeNow(ErrClosed)
 		}
 	}
-	errWake := unix.Close(l.wakefd)
-	errPoll := l.poller.close()
-	if errWake != nil {
-		return fmt.Errorf("eventloop: close: %w", os.NewSyscallError("close", errWake))
-	}
-	if errPoll != nil {
-		return fmt.Errorf("eventloop: close: %w", errPoll)
+	if err := l.poller.close(); err != nil {
+		return fmt.Errorf("eventloop: close: %w", err)
 	}
 	return nil
 }

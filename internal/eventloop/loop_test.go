@@ -2,6 +2,7 @@ package eventloop
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -221,5 +222,164 @@ func TestSpinFiresTimerOnTimeAndCountsAsIdle(t *testing.T) {
 	}
 	if idle := idle1 - idle0; idle < span/2 {
 		t.Errorf("idle %v over a %v span spent polling for a timer", idle, span)
+	}
+}
+
+// waitFor fails the test unless ch is closed or sent to within 10 s.
+func waitFor(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: timed out", what)
+	}
+}
+
+func TestPost(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, l *Loop)
+	}{
+		{"happy: a post from another goroutine wakes a loop blocked in epoll_wait", func(t *testing.T, l *Loop) {
+			running(t, l)
+			time.Sleep(20 * time.Millisecond) // blocked, no timer: only the wake-up ends the wait
+			ran := make(chan struct{})
+			go l.Post(func() { close(ran) })
+			waitFor(t, ran, "post")
+		}},
+		{"happy: posts from one goroutine run in order", func(t *testing.T, l *Loop) {
+			running(t, l)
+			const n = 1000
+			var got []int // touched only on the loop
+			done := make(chan struct{})
+			for i := range n {
+				l.Post(func() { got = append(got, i) })
+			}
+			l.Post(func() { close(done) })
+			waitFor(t, done, "posts")
+			for i, v := range got {
+				if v != i {
+					t.Fatalf("post %d ran as number %d", v, i)
+				}
+			}
+			if len(got) != n {
+				t.Fatalf("%d posts ran, want %d", len(got), n)
+			}
+		}},
+		{"happy: posts from many goroutines all run, each goroutine's in order", func(t *testing.T, l *Loop) {
+			running(t, l)
+			const senders, each = 8, 200
+			last := make([]int, senders) // touched only on the loop
+			bad := 0
+			var wg sync.WaitGroup
+			for g := range senders {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 1; i <= each; i++ {
+						l.Post(func() {
+							if i != last[g]+1 {
+								bad++
+							}
+							last[g] = i
+						})
+					}
+				}()
+			}
+			wg.Wait()
+			done := make(chan struct{})
+			l.Post(func() { close(done) })
+			waitFor(t, done, "posts")
+			ran := make(chan struct{})
+			l.Post(func() {
+				for g, v := range last {
+					if v != each {
+						t.Errorf("sender %d: last post %d ran, want %d", g, v, each)
+					}
+				}
+				if bad > 0 {
+					t.Errorf("%d posts ran out of their sender's order", bad)
+				}
+				close(ran)
+			})
+			waitFor(t, ran, "check")
+		}},
+		{"happy: a post before Run runs in Run's first iteration", func(t *testing.T, l *Loop) {
+			ran := make(chan struct{})
+			l.Post(func() { close(ran) })
+			running(t, l)
+			waitFor(t, ran, "post before Run")
+		}},
+		{"happy: a post from the loop itself runs in a later iteration", func(t *testing.T, l *Loop) {
+			onLoop := running(t, l)
+			ran := make(chan struct{})
+			var inner, outer time.Time
+			onLoop(func() {
+				outer = l.Now()
+				time.Sleep(time.Millisecond) // so the next iteration's clock differs
+				l.Post(func() { inner = l.Now(); close(ran) })
+			})
+			waitFor(t, ran, "post from the loop")
+			onLoop(func() {
+				if !inner.After(outer) {
+					t.Errorf("posted from the loop ran in the same iteration (Now %v, then %v)", outer, inner)
+				}
+			})
+		}},
+		{"sad: a post after Stop is dropped, without blocking or panicking", func(t *testing.T, l *Loop) {
+			defer l.Close()
+			done := make(chan error, 1)
+			go func() { done <- l.Run() }()
+			l.Stop()
+			if err := <-done; err != nil {
+				t.Fatalf("Run = %v", err)
+			}
+			ran := false
+			for range 10_000 { // far more than an eventfd write could absorb if it blocked
+				l.Post(func() { ran = true })
+			}
+			if err := l.Run(); err != nil { // stopped for good: returns at once
+				t.Fatalf("Run after Stop = %v", err)
+			}
+			if ran {
+				t.Error("a post after Stop ran")
+			}
+		}},
+		{"sad: a post after Close does nothing", func(t *testing.T, l *Loop) {
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			l.Post(func() { t.Error("a post after Close ran") })
+			l.Stop()
+		}},
+		{"sad: a nil post is ignored", func(t *testing.T, l *Loop) {
+			onLoop := running(t, l)
+			l.Post(nil)
+			onLoop(func() {}) // the loop is still alive
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.run(t, newLoop(t))
+		})
+	}
+}
+
+// The round trip's channel operations do not allocate, so any allocation
+// counted is Post's or the wake-up's.
+func TestPostDoesNotAllocate(t *testing.T) {
+	l := newLoop(t)
+	running(t, l)
+	ran := make(chan struct{}, 1)
+	f := func() { ran <- struct{}{} }
+	roundTrip := func() {
+		l.Post(f)
+		<-ran
+	}
+	for range 10 { // grow the queues to their working size
+		roundTrip()
+	}
+	if n := testing.AllocsPerRun(200, roundTrip); n != 0 {
+		t.Errorf("Post round trip: %v allocations, want 0", n)
 	}
 }
