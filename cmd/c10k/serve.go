@@ -15,6 +15,7 @@ import (
 	"c10k/harness/registry"
 	"c10k/harness/results"
 	"c10k/models/server"
+	"c10k/models/upstream"
 	"c10k/models/wire"
 )
 
@@ -60,10 +61,16 @@ Examples:
 
   # a 4 KiB body on port 9000
   c10k serve -model thread -addr 127.0.0.1:9000 -body 4096
+
+  # a reverse proxy: a 10 ms backend on 9001, and every request gathering
+  # 4 calls to it (502 if one fails, 504 if one takes over 500 ms)
+  c10k serve -model epoll -addr 127.0.0.1:9001 -wait 10ms &
+  c10k serve -model goroutine -upstream 127.0.0.1:9001 -fanout 4 -upstream-timeout 500ms
 `
 
 var serveHelp = help{
-	synopsis: "c10k serve -model " + strings.Join(registry.Names(registry.OfKind(results.KindModel)), "|") + " [-addr 127.0.0.1:8080] [-body BYTES] [-work DUR] [-wait DUR]",
+	synopsis: "c10k serve -model " + strings.Join(registry.Names(registry.OfKind(results.KindModel)), "|") + " [-addr 127.0.0.1:8080] [-body BYTES] [-work DUR] [-wait DUR]\n" +
+		"                  [-upstream HOST:PORT[,HOST:PORT...]] [-fanout K] [-upstream-timeout DUR]",
 	about: "Runs one server model until SIGINT or SIGTERM, then exits 0. The first line on\n" +
 		"stdout is \"listening on HOST:PORT\", printed once the socket accepts connections;\n" +
 		"the model, pid and GOMAXPROCS go to stderr. Exit status: 0 stopped by a signal,\n" +
@@ -80,9 +87,16 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Work, "work", 0, "CPU burned per request on the serving thread (`duration`)")
 	fs.DurationVar(&cfg.Wait, "wait", 0, "simulated backend I/O per request (`duration`): a blocking sleep in the\n"+
 		"thread model, a parked goroutine in the goroutine model, a timer in the event loop")
+	upstreams := fs.String("upstream", "", "proxy every request to these backends, `HOST:PORT[,HOST:PORT...]` (IPv4),\n"+
+		"over pooled keep-alive connections, round-robin; a failed call gets 502, a slow one 504")
+	fs.IntVar(&cfg.Fanout, "fanout", upstream.DefaultFanout, "backend calls per request with -upstream (`K`), answered once all K have:\n"+
+		"one after another in the thread model, at once in the others")
+	fs.DurationVar(&cfg.UpstreamTimeout, "upstream-timeout", upstream.DefaultTimeout,
+		"time a backend call may take with -upstream (`duration`) before the client gets 504")
 	if status, ok := parseFlags(fs, args); !ok {
 		return status
 	}
+	cfg.Upstreams = splitUpstreams(*upstreams)
 	newServer, err := checkServeFlags(fs, *model, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "c10k serve: %v\n", err)
@@ -96,6 +110,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "c10k serve: model=%s pid=%d GOMAXPROCS=%d body=%d work=%v wait=%v\n",
 		*model, os.Getpid(), runtime.GOMAXPROCS(0), cfg.BodySize, cfg.Work, cfg.Wait)
+	if len(cfg.Upstreams) > 0 {
+		fmt.Fprintf(stderr, "c10k serve: proxying to %s, fanout=%d upstream-timeout=%v, at most %d idle connections per upstream\n",
+			strings.Join(cfg.Upstreams, ","), cfg.Fanout, cfg.UpstreamTimeout, upstream.MaxIdle)
+	}
 	if n, ok := s.(startNoter); ok {
 		fmt.Fprintf(stderr, "c10k serve: %s\n", n.StartNote())
 	}
@@ -152,6 +170,37 @@ func checkServeFlags(fs *flag.FlagSet, model string, cfg server.Config) (func(se
 		return nil, fmt.Errorf("-work %v: must not be negative", cfg.Work)
 	case cfg.Wait < 0:
 		return nil, fmt.Errorf("-wait %v: must not be negative", cfg.Wait)
+	case cfg.Fanout < 1 || cfg.Fanout > upstream.MaxFanout:
+		return nil, fmt.Errorf("-fanout %d: want 1 to %d", cfg.Fanout, upstream.MaxFanout)
+	case cfg.UpstreamTimeout <= 0:
+		return nil, fmt.Errorf("-upstream-timeout %v: must be positive", cfg.UpstreamTimeout)
+	}
+	if len(cfg.Upstreams) > 0 {
+		if _, err := upstream.New(cfg.Upstreams, cfg.Fanout, cfg.UpstreamTimeout); err != nil {
+			return nil, fmt.Errorf("-upstream: %w", err)
+		}
+	} else {
+		var stray error
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "fanout" || f.Name == "upstream-timeout" {
+				stray = fmt.Errorf("-%s needs -upstream", f.Name)
+			}
+		})
+		if stray != nil {
+			return nil, stray
+		}
 	}
 	return entry.New, nil
+}
+
+// splitUpstreams splits the -upstream list; empty entries are dropped so
+// that a trailing comma is harmless.
+func splitUpstreams(list string) []string {
+	var out []string
+	for a := range strings.SplitSeq(list, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
 }

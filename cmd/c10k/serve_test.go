@@ -100,6 +100,13 @@ func TestServeUsage(t *testing.T) {
 		{name: "sad negative body", args: []string{"-model", "thread", "-body", "-1"}, status: 2, inStderr: "must not be negative"},
 		{name: "sad stray argument", args: []string{"-model", "thread", "extra"}, status: 2, inStderr: `unexpected argument "extra"`},
 		{name: "sad bad address", args: []string{"-model", "goroutine", "-addr", "nowhere"}, status: 1, inStderr: "nowhere"},
+		{name: "happy help shows upstream", args: []string{"-h"}, status: 0, inStderr: "-upstream-timeout"},
+		{name: "sad bad upstream", args: []string{"-model", "epoll", "-upstream", "backend:80"}, status: 2, inStderr: "host must be an IPv4 address"},
+		{name: "sad upstream without port", args: []string{"-model", "epoll", "-upstream", "127.0.0.1"}, status: 2, inStderr: "-upstream"},
+		{name: "sad fanout zero", args: []string{"-model", "epoll", "-upstream", "127.0.0.1:9", "-fanout", "0"}, status: 2, inStderr: "-fanout 0"},
+		{name: "sad fanout huge", args: []string{"-model", "epoll", "-upstream", "127.0.0.1:9", "-fanout", "1000"}, status: 2, inStderr: "-fanout 1000"},
+		{name: "sad timeout zero", args: []string{"-model", "epoll", "-upstream", "127.0.0.1:9", "-upstream-timeout", "0s"}, status: 2, inStderr: "must be positive"},
+		{name: "sad fanout without upstream", args: []string{"-model", "epoll", "-fanout", "4"}, status: 2, inStderr: "-fanout needs -upstream"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

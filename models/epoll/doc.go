@@ -11,4 +11,9 @@
 // Running out of file descriptors is a designed path: accepting stops, is
 // retried on a timer or when a connection closes, and the connections
 // already held keep being served.
+//
+// With -upstream the backend sockets are Conns of the same loop, connected
+// without blocking; a request is an exchange that counts the answers still
+// to come and answers the client when the count reaches zero, with one
+// loop timer for the timeout (proxy.go): gather inside the loop.
 package epoll

@@ -11,6 +11,7 @@ import (
 
 	"c10k/internal/eventloop"
 	"c10k/models/server"
+	"c10k/models/upstream"
 	"c10k/models/wire"
 )
 
@@ -27,6 +28,7 @@ type Server struct {
 	addr *net.TCPAddr
 	http *protocol
 	acc  acceptor
+	px   *proxy // nil: not a proxy
 
 	mu    sync.Mutex
 	state int // stateNew, stateServing, stateClosed
@@ -44,6 +46,10 @@ const (
 func New(cfg server.Config) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = server.DefaultAddr
+	}
+	ups, err := upstream.New(cfg.Upstreams, cfg.Fanout, cfg.UpstreamTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("epoll: %w", err)
 	}
 	lfd, addr, err := server.Listen(cfg.Addr)
 	if err != nil {
@@ -63,6 +69,9 @@ func New(cfg server.Config) (*Server, error) {
 	}
 	s.http = &protocol{srv: s}
 	s.acc = acceptor{srv: s}
+	if ups != nil {
+		s.px = newProxy(s, ups)
+	}
 	if err := loop.Watch(lfd, eventloop.Readable, s.acc.onReadable); err != nil {
 		loop.Close()
 		unix.Close(lfd)
@@ -128,6 +137,9 @@ func (s *Server) Close() error {
 // the loop's goroutine once Run has returned, or instead of Serve.
 func (s *Server) release() error {
 	s.acc.stop()
+	if s.px != nil {
+		s.px.close()
+	}
 	errUnwatch := s.loop.Unwatch(s.lfd)
 	errLoop := s.loop.Close()
 	var errListen error

@@ -49,6 +49,17 @@ func (p *protocol) OnData(c *eventloop.Conn, in []byte) int {
 			}
 			c.Context = nil
 		}
+		if s.px != nil {
+			consumed += n
+			// Answers made so far leave first: the exchange may answer
+			// before OnData returns, when every call fails at once.
+			if len(out) > 0 {
+				_ = c.Write(out)
+				out = out[:0]
+			}
+			s.px.start(c, &p.req)
+			break
+		}
 		// On the loop thread by design: one loop's one-core ceiling.
 		server.Burn(s.cfg.Work)
 		out = s.resp.Append(out, &p.req)
@@ -72,6 +83,9 @@ func (p *protocol) OnData(c *eventloop.Conn, in []byte) int {
 // OnClose frees what the connection held and lets the acceptor know an fd
 // is free again.
 func (p *protocol) OnClose(c *eventloop.Conn, _ error) {
+	if p.srv.px != nil {
+		p.srv.px.clientClosed(c)
+	}
 	c.Context = nil
 	p.srv.acc.connClosed()
 }

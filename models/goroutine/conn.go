@@ -43,6 +43,8 @@ type conn struct {
 	in  server.InBuf
 	out *[]byte // from outPool while a batch is being answered
 	req wire.Request
+	// gather is the fan-out state, made on the first proxied request.
+	gather *gather
 }
 
 // serve reads, answers every complete request in what it read with one
@@ -87,12 +89,17 @@ func (c *conn) answer() bool {
 		off += k
 		// Answers already made leave before a wait, not after it: a
 		// server blocked on a backend does not hold finished responses.
-		if c.s.cfg.Wait > 0 && !c.flush() {
+		if (c.s.cfg.Wait > 0 || c.s.ups != nil) && !c.flush() {
 			return false
 		}
+		status := c.proxy()
 		c.work()
 		c.take()
-		*c.out = c.s.resp.Append(*c.out, &c.req)
+		if status == 200 {
+			*c.out = c.s.resp.Append(*c.out, &c.req)
+		} else {
+			*c.out = wire.AppendGatewayError(*c.out, status, &c.req)
+		}
 		keep = c.req.KeepAlive
 		if len(*c.out) >= flushSize && !c.flush() {
 			return false

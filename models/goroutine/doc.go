@@ -16,4 +16,8 @@
 // -wait is time.Sleep in the connection's goroutine, which parks it on a
 // runtime timer and blocks no thread. -work is server.Burn on whatever
 // thread runs the goroutine.
+//
+// With -upstream a request's K backend calls run at once, K-1 on pooled
+// helper goroutines and one on the connection's, gathered with a
+// sync.WaitGroup (proxy.go): the goroutine way to wait on several sockets.
 package goroutine

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"c10k/models/server"
+	"c10k/models/upstream"
 	"c10k/models/wire"
 )
 
@@ -30,6 +31,10 @@ type Server struct {
 	resp *wire.Responder
 	ln   net.Listener
 
+	ups     *upstream.Set           // nil: not a proxy
+	pool    *upstream.Pool[*upConn] // idle backend connections
+	helpers *helpers                // goroutines for fanned-out calls
+
 	mu      sync.Mutex
 	serving bool
 	closed  bool
@@ -46,16 +51,26 @@ var _ server.Server = (*Server)(nil)
 // does not fail the start, as server.Listen guards against for the other
 // models) and asks for the somaxconn backlog.
 func New(cfg server.Config) (*Server, error) {
+	ups, err := upstream.New(cfg.Upstreams, cfg.Fanout, cfg.UpstreamTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("goroutine: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("goroutine: %w", err)
 	}
-	return &Server{
+	s := &Server{
 		cfg:   cfg,
 		resp:  wire.NewResponder(cfg.BodySize),
 		ln:    ln,
 		conns: make(map[net.Conn]struct{}),
-	}, nil
+		ups:   ups,
+	}
+	if ups != nil {
+		s.pool = upstream.NewPool[*upConn](len(ups.Targets))
+		s.helpers = newHelpers()
+	}
+	return s, nil
 }
 
 // Addr is the address the server listens on.
@@ -77,6 +92,7 @@ func (s *Server) Serve() error {
 		s.Close() // end the connections too: a failed server is a closed one
 	}
 	s.wg.Wait()
+	s.closeUpstreams()
 	return err
 }
 

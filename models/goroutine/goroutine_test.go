@@ -17,7 +17,7 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		return s
-	})
+	}, modeltest.OverlapsFanout)
 }
 
 func TestHelperServe(t *testing.T) { modeltest.ServeChild(t, newServer) }

@@ -8,6 +8,14 @@
 // server.Config (Wait, Work, BodySize). Every client connection carries a
 // deadline, so a broken server fails a check instead of hanging the test.
 //
+// The proxy checks start in-process upstreams (backend.go) and run every
+// model as a reverse proxy: the keep-alive pool is reused, calls fan out
+// round-robin, pipelined proxied requests keep their order, and upstreams
+// that are down, silent past the timeout, sending garbage or closing
+// mid-body get 502 or 504 while the other connections are served. A model
+// passes OverlapsFanout to Run when its K calls run at once; without it
+// the suite expects them one after another.
+//
 // RunFDExhaustion and ServeChild test the one path a single process cannot
 // test on itself: running out of file descriptors. The model's test binary
 // re-executes itself as a child with RLIMIT_NOFILE at 64, and the parent

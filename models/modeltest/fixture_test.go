@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"c10k/models/server"
+	"c10k/models/upstream"
 	"c10k/models/wire"
 )
 
@@ -15,17 +16,19 @@ import (
 type fault int
 
 const (
-	faultNone         fault = iota
-	faultNoPipeline         // answers the first request of a read, drops the rest
-	faultIgnoreClose        // keeps connections open after Connection: close
-	faultKeepOnError        // answers an error but keeps the connection
-	faultSerialWait         // waits under one global lock
-	faultNoWork             // skips the CPU burn
-	faultFixedBody          // always sends the default body
-	faultSpinOnEMFILE       // retries accept at once on any error
-	faultHeadBody           // sends a body with HEAD
-	faultLeakOnClose        // Close leaves connections open
-	faultDropPartial        // closes connections whose read ends mid-request
+	faultNone               fault = iota
+	faultNoPipeline               // answers the first request of a read, drops the rest
+	faultIgnoreClose              // keeps connections open after Connection: close
+	faultKeepOnError              // answers an error but keeps the connection
+	faultSerialWait               // waits under one global lock
+	faultNoWork                   // skips the CPU burn
+	faultFixedBody                // always sends the default body
+	faultSpinOnEMFILE             // retries accept at once on any error
+	faultHeadBody                 // sends a body with HEAD
+	faultLeakOnClose              // Close leaves connections open
+	faultDropPartial              // closes connections whose read ends mid-request
+	faultNoUpstreamPool           // opens a new upstream connection per call
+	faultUpstreamErrorIs200       // answers 200 whatever the upstreams did
 )
 
 // fixture is a small correct server on Go's net package, apart from its fault.
@@ -34,6 +37,7 @@ type fixture struct {
 	cfg   server.Config
 	resp  *wire.Responder
 	fault fault
+	up    *fixtureUpstream // nil: not a proxy
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -51,7 +55,16 @@ func newFixture(cfg server.Config, f fault) (*fixture, error) {
 	if f == faultFixedBody {
 		size = len(wire.DefaultBody)
 	}
-	return &fixture{ln: ln, cfg: cfg, resp: wire.NewResponder(size), fault: f, conns: map[net.Conn]struct{}{}}, nil
+	s := &fixture{ln: ln, cfg: cfg, resp: wire.NewResponder(size), fault: f, conns: map[net.Conn]struct{}{}}
+	set, err := upstream.New(cfg.Upstreams, cfg.Fanout, cfg.UpstreamTimeout)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if set != nil {
+		s.up = &fixtureUpstream{set: set, pool: upstream.NewPool[net.Conn](len(set.Targets))}
+	}
+	return s, nil
 }
 
 func (s *fixture) Addr() net.Addr { return s.ln.Addr() }
@@ -59,6 +72,13 @@ func (s *fixture) Addr() net.Addr { return s.ln.Addr() }
 func (s *fixture) Serve() error {
 	if s.fault != faultLeakOnClose {
 		defer s.wg.Wait()
+	}
+	if s.up != nil {
+		defer func() {
+			for _, c := range s.up.pool.Close() {
+				c.Close()
+			}
+		}()
 	}
 	for {
 		c, err := s.ln.Accept()
@@ -146,7 +166,7 @@ func (s *fixture) handle(c net.Conn) {
 			if head && s.fault == faultHeadBody {
 				req.Method = []byte("GET")
 			}
-			out = s.resp.Append(out, &req)
+			out = s.answer(out, &req)
 			buf = append(buf[:0], buf[k:]...)
 			closing = !req.KeepAlive && s.fault != faultIgnoreClose
 			if s.fault == faultNoPipeline {

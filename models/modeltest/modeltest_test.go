@@ -47,6 +47,9 @@ func TestChecksSadFixtures(t *testing.T) {
 		{name: "sad close leaks connections", fault: faultLeakOnClose, check: "close ends connections and stops accepting"},
 		{name: "sad slow clients dropped", fault: faultDropPartial, check: "slowloris does not starve others"},
 		{name: "sad split request dropped", fault: faultDropPartial, check: "request split over many writes"},
+		{name: "sad upstream connection per call", fault: faultNoUpstreamPool, check: "proxy answers after the upstream and reuses its connection"},
+		{name: "sad upstream failure hidden", fault: faultUpstreamErrorIs200, check: "upstream sending garbage gets 502"},
+		{name: "sad upstream timeout hidden", fault: faultUpstreamErrorIs200, check: "upstream slower than the timeout gets 504"},
 	}
 	// A broken server makes the checks wait out their timeouts; shorten them.
 	defer func(io, cl time.Duration) { ioTimeout, closeTimeout = io, cl }(ioTimeout, closeTimeout)
@@ -54,15 +57,13 @@ func TestChecksSadFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := findCheck(t, tt.check)
-			cfg := DefaultConfig()
-			if c.cfg != nil {
-				c.cfg(&cfg)
-			}
+			cfg, bs := c.config(t)
 			s, err := newFixture(cfg, tt.fault)
 			if err != nil {
 				t.Fatal(err)
 			}
 			r := serve(t, s, cfg)
+			r.backends = bs
 			err = c.run(r)
 			if err == nil {
 				t.Fatalf("check %q passed a server with fault %d", tt.check, tt.fault)

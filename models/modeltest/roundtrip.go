@@ -64,7 +64,11 @@ func (c *Client) RoundTrip() error {
 // newServer allocate, counted process-wide: neither the model nor the
 // client may allocate per request.
 func NoAllocPerRequest(t *testing.T, newServer func(server.Config) (server.Server, error)) {
-	s, err := newServer(DefaultConfig())
+	noAllocs(t, newServer, DefaultConfig())
+}
+
+func noAllocs(t *testing.T, newServer func(server.Config) (server.Server, error), cfg server.Config) {
+	s, err := newServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +93,11 @@ func NoAllocPerRequest(t *testing.T, newServer func(server.Config) (server.Serve
 // BenchRoundTrip measures one keep-alive request and response to a server
 // made by newServer, client in the same process.
 func BenchRoundTrip(b *testing.B, newServer func(server.Config) (server.Server, error)) {
-	s, err := newServer(DefaultConfig())
+	benchRoundTrip(b, newServer, DefaultConfig())
+}
+
+func benchRoundTrip(b *testing.B, newServer func(server.Config) (server.Server, error), cfg server.Config) {
+	s, err := newServer(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

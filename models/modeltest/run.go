@@ -37,10 +37,26 @@ type check struct {
 	name string
 	cfg  func(*server.Config) // adjusts the default config; nil keeps it
 	run  func(r *running) error
+	// setup starts what the check needs besides the server (upstreams)
+	// and adjusts the config to use it; nil needs nothing.
+	setup func(t *testing.T, cfg *server.Config) []*backend
+}
+
+// config is the server config of check c, with its backends started.
+func (c check) config(t *testing.T) (server.Config, []*backend) {
+	cfg := DefaultConfig()
+	var bs []*backend
+	if c.setup != nil {
+		bs = c.setup(t, &cfg)
+	}
+	if c.cfg != nil {
+		c.cfg(&cfg)
+	}
+	return cfg, bs
 }
 
 // checks is the suite, in the order Run runs it.
-var checks = slices.Concat(framingChecks, badInputChecks(), configChecks, slowlorisChecks, closeChecks)
+var checks = slices.Concat(framingChecks, badInputChecks(), configChecks, slowlorisChecks, closeChecks, proxyChecks)
 
 // DefaultConfig is the config each check starts from: loopback, a free
 // port, the default body, no work and no wait.
@@ -49,21 +65,20 @@ func DefaultConfig() server.Config {
 }
 
 // Run runs every conformance check against servers made by start, a fresh
-// server per subtest. The suite runs Serve in a goroutine, waits until the
+// server per subtest; caps are what the model can do beyond the common
+// ground (OverlapsFanout). The suite runs Serve in a goroutine, waits until the
 // server answers a request, and closes it when the subtest ends, failing
 // unless Close returns nil and Serve then returns nil within 5 s.
 //
 // Besides the wire behaviour, the suite requires of Close that it stops
 // accepting (a new dial is refused) and closes the connections the server
 // holds, so that a closed server leaks neither threads nor sockets.
-func Run(t *testing.T, start StartFunc) {
+func Run(t *testing.T, start StartFunc, caps ...Capability) {
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			if c.cfg != nil {
-				c.cfg(&cfg)
-			}
+			cfg, bs := c.config(t)
 			r := serve(t, start(t, cfg), cfg)
+			r.backends, r.caps = bs, caps
 			if err := c.run(r); err != nil {
 				t.Fatal(err)
 			}
@@ -105,9 +120,11 @@ func Serve(t *testing.T, s server.Server) string {
 
 // running is a server under test.
 type running struct {
-	addr string
-	cfg  server.Config
-	stop func() error // closes the server once and waits for Serve
+	addr     string
+	cfg      server.Config
+	backends []*backend // the check's upstreams, if any
+	caps     []Capability
+	stop     func() error // closes the server once and waits for Serve
 }
 
 func serve(t *testing.T, s server.Server, cfg server.Config) *running {

@@ -22,6 +22,15 @@ type Config struct {
 	BodySize int           // response body size in bytes
 	Work     time.Duration // CPU burned per request, on the serving thread
 	Wait     time.Duration // simulated backend I/O per request
+
+	// Upstreams, when set, makes every request a proxied one: the server
+	// sends Fanout GETs to these backends (IPv4 HOST:PORT, round-robin)
+	// over pooled keep-alive connections and answers once all have
+	// answered, with 502 when one failed and 504 when one took longer
+	// than UpstreamTimeout. See package upstream.
+	Upstreams       []string
+	Fanout          int           // backend calls per request; 0 means 1
+	UpstreamTimeout time.Duration // per backend call; 0 means 2 s
 }
 
 // Server is one model's server. Serve blocks until Close is called (it then

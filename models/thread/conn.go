@@ -76,11 +76,16 @@ func (c *conn) answer() bool {
 		off += k
 		// Answers already made leave before a wait, not after it: a
 		// server blocked on a backend does not hold finished responses.
-		if c.s.cfg.Wait > 0 && !c.write() {
+		if (c.s.cfg.Wait > 0 || c.s.ups != nil) && !c.write() {
 			return false
 		}
+		status := c.proxy()
 		c.work()
-		c.out = c.s.resp.Append(c.out, &c.req)
+		if status == 200 {
+			c.out = c.s.resp.Append(c.out, &c.req)
+		} else {
+			c.out = wire.AppendGatewayError(c.out, status, &c.req)
+		}
 		keep = c.req.KeepAlive
 		if len(c.out) >= flushSize && !c.write() {
 			return false

@@ -23,4 +23,9 @@
 // raises the Go limit to what the machine allows and refuses connections
 // (accepts and closes them, with a log line) before it gets near it; see
 // limits.go.
+//
+// With -upstream the thread makes a request's backend calls itself, one
+// after another, blocked in read(2) on each pooled backend socket in turn
+// (proxy.go): a thread cannot wait on two sockets, so K calls take K
+// backend waits, and overlapping them would take more threads.
 package thread

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"c10k/models/server"
+	"c10k/models/upstream"
 	"c10k/models/wire"
 )
 
@@ -42,6 +43,8 @@ type Server struct {
 	lfd    int
 	addr   *net.TCPAddr
 	limits Limits
+	ups    *upstream.Set           // nil: not a proxy
+	pool   *upstream.Pool[*upConn] // idle backend connections
 
 	mu        sync.Mutex
 	state     state
@@ -58,6 +61,10 @@ var _ server.Server = (*Server)(nil)
 // New opens the listening socket on cfg.Addr; the server accepts
 // connections into the backlog from then on and serves them once Serve runs.
 func New(cfg server.Config) (*Server, error) {
+	ups, err := upstream.New(cfg.Upstreams, cfg.Fanout, cfg.UpstreamTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("thread: %w", err)
+	}
 	fd, addr, err := server.Listen(cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("thread: %w", err)
@@ -67,14 +74,19 @@ func New(cfg server.Config) (*Server, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("thread: %w", os.NewSyscallError("fcntl", err))
 	}
-	return &Server{
+	s := &Server{
 		cfg:    cfg,
 		resp:   wire.NewResponder(cfg.BodySize),
 		lfd:    fd,
 		addr:   addr,
 		limits: ProcessLimits(),
 		conns:  make(map[int]struct{}),
-	}, nil
+		ups:    ups,
+	}
+	if ups != nil {
+		s.pool = upstream.NewPool[*upConn](len(ups.Targets))
+	}
+	return s, nil
 }
 
 // Addr is the address the server listens on.
@@ -110,6 +122,7 @@ func (s *Server) Serve() error {
 	s.lfdClosed = true
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.closeUpstreams()
 	return err
 }
 
