@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -109,7 +110,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stderr, "c10k serve: model=%s pid=%d GOMAXPROCS=%d body=%d work=%v wait=%v\n",
-		*model, os.Getpid(), runtime.GOMAXPROCS(0), cfg.BodySize, cfg.Work, cfg.Wait)
+		*model, hostPID(), runtime.GOMAXPROCS(0), cfg.BodySize, cfg.Work, cfg.Wait)
 	if len(cfg.Upstreams) > 0 {
 		fmt.Fprintf(stderr, "c10k serve: proxying to %s, fanout=%d upstream-timeout=%v, at most %d idle connections per upstream\n",
 			strings.Join(cfg.Upstreams, ","), cfg.Fanout, cfg.UpstreamTimeout, upstream.MaxIdle)
@@ -203,4 +204,16 @@ func splitUpstreams(list string) []string {
 		}
 	}
 	return out
+}
+
+// hostPID is this process's PID as /proc names it. Under c10k bench a
+// server is the init of a PID namespace of its own, where os.Getpid is 1;
+// /proc is the host's, so /proc/self says the PID a user can look up.
+func hostPID() int {
+	if self, err := os.Readlink("/proc/self"); err == nil {
+		if pid, err := strconv.Atoi(self); err == nil {
+			return pid
+		}
+	}
+	return os.Getpid()
 }
