@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"c10k/harness/peers"
 	"c10k/harness/proc"
@@ -86,6 +89,7 @@ func (h *harness) prepare() error {
 	if err != nil {
 		return err
 	}
+	grid = placeServers(grid)
 	raiseFileLimit()
 	env, envErr := procfs.ReadEnv()
 	h.env = env
@@ -144,6 +148,23 @@ func (h *harness) prepare() error {
 		h.prog.warn(w)
 	}
 	return h.writeRun()
+}
+
+// placeServers fills in the CPU list of each scenario whose server takes
+// every CPU: every CPU the harness may run on, which includes the load
+// generator's.
+func placeServers(grid []results.ScenarioConfig) []results.ScenarioConfig {
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		return grid // the scenario then runs on the run's server CPUs, and says so
+	}
+	out := slices.Clone(grid)
+	for i, sc := range out {
+		if sc.ServerAllCPUs && sc.ServerCPUs == "" {
+			out[i].ServerCPUs = proc.FormatCPUList(all)
+		}
+	}
+	return out
 }
 
 // resolveServers turns the requested names into servers: our models run

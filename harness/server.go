@@ -81,7 +81,7 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, epoch time.
 		spec = proc.Spec{Path: args[0], Args: args[1:], Stdout: r.stderr}
 		r.args = args
 	}
-	spec.CPUs = h.opt.ServerCPUs
+	spec.CPUs = serverCPUs(h.opt, sc)
 	spec.Stderr = r.stderr
 	p, err := proc.Start(spec)
 	if err != nil {
@@ -112,6 +112,14 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, epoch time.
 	}
 	r.readyS = time.Since(epoch).Seconds()
 	return r, nil
+}
+
+// serverCPUs is the CPU list a server of sc is pinned to.
+func serverCPUs(opt Options, sc results.ScenarioConfig) string {
+	if sc.ServerCPUs != "" {
+		return sc.ServerCPUs
+	}
+	return opt.ServerCPUs
 }
 
 func contextErr(h *harness) error { return fmt.Errorf("harness: %w", context.Cause(h.ctx)) }

@@ -62,7 +62,7 @@ func Specs() []Spec {
 			}},
 		{"10-cpu", "Throughput against concurrency with CPU-bound requests", "cpu",
 			func(in Input) (*Figure, error) {
-				return CPU(byScenario(in.Scenarios, "cpu"), in.Run.ScenarioConfig("cpu"), in.Run.ServerCPUCount())
+				return CPU(byScenario(in.Scenarios, "cpu"), in.Run.ScenarioConfig("cpu"), in.Run.ServerCPUCountOf("cpu"))
 			}},
 		{"11-ctx-switches", "Context switches per request against concurrency", "concurrency",
 			func(in Input) (*Figure, error) { return CtxSwitches(byScenario(in.Scenarios, "concurrency")) }},

@@ -159,6 +159,9 @@ func buildScenarios(v view) []ScenarioRow {
 		if cfg.Connections > 0 {
 			extra = append(extra, fmt.Sprintf("%d connections carry the rate", cfg.Connections))
 		}
+		if cfg.ServerCPUs != "" {
+			extra = append(extra, fmt.Sprintf("server on CPUs %s, the load generator's included", cfg.ServerCPUs))
+		}
 		row.Extra = orDefault(strings.Join(extra, "; "), none)
 		var servers []string
 		for _, sc := range v.scs[name] {

@@ -1,9 +1,9 @@
 package report
 
 import (
-	"c10k/harness/registry"
 	"fmt"
 
+	"c10k/harness/registry"
 	"c10k/harness/results"
 )
 
@@ -54,7 +54,7 @@ func oneCoreClaim(v view) Claim {
 		Title: "One event loop uses one core",
 		Claim: "One loop is one thread, so it can use only one CPU core: CPU-heavy work caps it at what one core can do.",
 	}
-	in := coreInput{WorkUS: v.run.ScenarioConfig("cpu").WorkUS, ServerCPUs: v.run.ServerCPUCount()}
+	in := coreInput{WorkUS: v.run.ScenarioConfig("cpu").WorkUS, ServerCPUs: v.run.ServerCPUCountOf("cpu")}
 	if sc, ok := v.get("cpu", registry.Epoll); ok {
 		if in.WorkUS <= 0 {
 			in.WorkUS = sc.Config.WorkUS
@@ -75,8 +75,8 @@ func oneCoreClaim(v view) Claim {
 	}
 	c.Verdict, c.Because = judgeOneCore(in)
 	if in.Have {
-		c.Evidence = append(c.Evidence, fmt.Sprintf("The server was pinned to CPU list %q (%d CPUs); the figures are each model's peak over the cpu scenario's levels.",
-			v.run.Config.ServerCPUs, in.ServerCPUs),
+		c.Evidence = append(c.Evidence, fmt.Sprintf("In the cpu scenario the server was pinned to CPU list %q (%d CPUs), the load generator's CPU included; the figures are each model's peak over the scenario's levels.",
+			v.run.ServerCPUList("cpu"), in.ServerCPUs),
 			"The Go models run with GOMAXPROCS sized from the CPUs they are pinned to; the event loop locks its goroutine to one OS thread whatever GOMAXPROCS is.")
 	}
 	return c

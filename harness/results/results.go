@@ -82,6 +82,13 @@ type ScenarioConfig struct {
 	OpenLoop    bool   `json:"open_loop"`              // levels are offered rates (rate), or the probe is open loop (idle)
 	Connections int    `json:"connections,omitempty"`  // rate scenario: active connections carrying the offered rate
 	ConnectRate int    `json:"connect_rate,omitempty"` // idle scenario: idle connections opened per second
+	// ServerAllCPUs gives the server every CPU the harness may use, the
+	// load generator's included (the cpu scenario: its load is light, and
+	// a threaded server can then show what a second core buys it).
+	// ServerCPUs is the CPU list the server ran on when it is not the
+	// run's Config.ServerCPUs.
+	ServerAllCPUs bool   `json:"server_all_cpus,omitempty"`
+	ServerCPUs    string `json:"server_cpus,omitempty"`
 }
 
 // Skip is a planned level that did not run.

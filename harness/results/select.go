@@ -156,8 +156,23 @@ func (run Run) ScenarioConfig(name string) ScenarioConfig {
 
 // ServerCPUCount is how many CPUs the servers were pinned to, 0 when the
 // run does not say or the list does not parse.
-func (run Run) ServerCPUCount() int {
-	set, err := proc.ParseCPUList(run.Config.ServerCPUs)
+func (run Run) ServerCPUCount() int { return countCPUs(run.Config.ServerCPUs) }
+
+// ServerCPUList is the CPU list the servers of scenario ran on: the
+// scenario's own when it has one (the cpu scenario's every CPU), else the
+// run's.
+func (run Run) ServerCPUList(scenario string) string {
+	if l := run.ScenarioConfig(scenario).ServerCPUs; l != "" {
+		return l
+	}
+	return run.Config.ServerCPUs
+}
+
+// ServerCPUCountOf is how many CPUs the servers of scenario ran on.
+func (run Run) ServerCPUCountOf(scenario string) int { return countCPUs(run.ServerCPUList(scenario)) }
+
+func countCPUs(list string) int {
+	set, err := proc.ParseCPUList(list)
 	if err != nil {
 		return 0
 	}

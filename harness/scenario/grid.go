@@ -109,8 +109,8 @@ func Describe(name string) results.ScenarioConfig {
 			WaitMS:      waitMS}
 	case CPU:
 		return results.ScenarioConfig{Name: CPU, LevelName: "concurrency",
-			Description: "closed loop, each request burns 100 us of CPU: the single loop's one-core ceiling",
-			WorkUS:      workUS}
+			Description: "closed loop, each request burns 100 us of CPU, the server on every CPU: the single loop's one-core ceiling",
+			WorkUS:      workUS, ServerAllCPUs: true}
 	}
 	return results.ScenarioConfig{Name: name}
 }
