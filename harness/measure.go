@@ -14,12 +14,6 @@ import (
 const (
 	noisyOtherCPU = 0.25
 	noisyStealCPU = 0.05
-	// loadSaturated is the load generator's busiest loop's working share
-	// (loop_busy) above which the level measured the client, not the
-	// server. Not its CPU time: in open loop the generator polls for
-	// imminent requests rather than sleeping, and a polling loop uses its
-	// whole core however little it has to do.
-	loadSaturated = 0.9
 	// fewConns: below it, per-connection deltas drown in the machine's noise.
 	fewConns = 100
 	// otherTasksSlack is the thread churn elsewhere on the machine that a
@@ -224,7 +218,10 @@ func judge(m *results.Measurement, loadCPUs int) {
 		m.Noisy = true
 		m.Notes = append(m.Notes, fmt.Sprintf("noisy: %+d threads started or ended elsewhere on the machine during the level: the kernel-side per-connection figures (kernel stack, page tables, slab) are unreliable", d))
 	}
-	if m.Load.LoopBusy >= loadSaturated {
+	// Judged by loop_busy, not by the generator's CPU time: in open loop it
+	// polls for imminent requests rather than sleeping, and a polling loop
+	// uses its whole core however little it has to do.
+	if m.Load.LoopBusy >= results.GeneratorSaturated {
 		m.Notes = append(m.Notes, fmt.Sprintf("load generator saturated (its busiest loop worked %.0f%% of the window, %.2f cores of %d): the figures may rank the client, not the server",
 			100*m.Load.LoopBusy, m.LoadCPUUtil, loadCPUs))
 	}

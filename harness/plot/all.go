@@ -66,6 +66,8 @@ func Specs() []Spec {
 			}},
 		{"11-ctx-switches", "Context switches per request against concurrency", "concurrency",
 			func(in Input) (*Figure, error) { return CtxSwitches(byScenario(in.Scenarios, "concurrency")) }},
+		{"12-cpu-per-request", "Server CPU per request against concurrency: the efficiency ranking that holds when the client saturates", "concurrency",
+			func(in Input) (*Figure, error) { return CPUPerRequest(byScenario(in.Scenarios, "concurrency")) }},
 	}
 }
 

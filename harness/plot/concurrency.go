@@ -1,10 +1,10 @@
 package plot
 
 import (
-	"c10k/harness/units"
 	"strings"
 
 	"c10k/harness/results"
+	"c10k/harness/units"
 )
 
 // Axis labels shared by the concurrency figures.
@@ -83,4 +83,40 @@ func partialCtxt(l results.Level) bool {
 		}
 	}
 	return false
+}
+
+// CPUPerRequest draws figure 12: the server's CPU time per request against
+// concurrency. Unlike throughput it ranks the servers even at levels where
+// the load generator saturated, since it divides what the server spent by
+// what it served, however fast the client asked.
+func CPUPerRequest(conc []results.Scenario) (*Figure, error) {
+	ss := seriesAll(conc, fromSummary(func(s results.Summary) results.Stat { return s.ServerCPUPerReqUS }))
+	notes := []string{"Server CPU time (user + system, every process and thread) over the measured window, divided by requests served; lower is better."}
+	if sat := saturatedAt(conc); len(sat) > 0 {
+		notes = append(notes, "Load generator saturated (its throughput there ranks the client; this figure still ranks the servers): "+strings.Join(sat, ", ")+".")
+	}
+	return lineFigure("12-cpu-per-request", "Server CPU per request vs concurrent connections", ss,
+		panelSpec{
+			X:    concAxis,
+			Y:    axisSpec{Label: "server CPU per request", Format: units.Micros, Scale: scaleLog},
+			Unit: "C",
+		}, notes...)
+}
+
+// saturatedAt lists "server C=a, b" for the levels where the load
+// generator was saturated.
+func saturatedAt(scs []results.Scenario) []string {
+	var out []string
+	for _, sc := range sortScenarios(scs) {
+		var at []string
+		for _, l := range sc.Levels {
+			if l.Saturated() {
+				at = append(at, units.Count(float64(l.Level)))
+			}
+		}
+		if len(at) > 0 {
+			out = append(out, sc.Server+" at C="+strings.Join(at, ", "))
+		}
+	}
+	return out
 }

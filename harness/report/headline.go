@@ -8,11 +8,6 @@ import (
 	"c10k/harness/results"
 )
 
-// saturated is the load generator's busiest loop's working share
-// (loop_busy) above which a throughput figure ranks the client rather
-// than the server.
-const saturated = 0.9
-
 // buildHeadline computes the headline table: per-connection costs at the
 // idle level most servers reached, peak throughput, p99 at C=1000 (or the
 // largest C every server reached), throughput of the wait and cpu
@@ -29,7 +24,7 @@ func buildHeadline(v view) Headline {
 		level          int
 	}{
 		{"per-connection figures", "idle", idleLevel},
-		{"p99", "concurrency", concLevel},
+		{"p99 and server CPU per request", "concurrency", concLevel},
 		{"the wait scenario", "wait", waitLevel},
 		{"the cpu scenario", "cpu", cpuLevel},
 	} {
@@ -63,7 +58,7 @@ func buildHeadline(v view) Headline {
 		if sc, ok := v.get("concurrency", s.Server); ok {
 			if l, ok := results.MaxLevel(sc, results.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); ok {
 				row.PeakRPS = fmt.Sprintf("%s (C=%s)", fmtRate(l.Summary.RPS.Median), units.Count(float64(l.Level)))
-				if l.Summary.LoadBusy.Median >= saturated {
+				if l.Saturated() {
 					row.PeakRPS += " †"
 					anySaturated = true
 				}
@@ -74,6 +69,10 @@ func buildHeadline(v view) Headline {
 			if l.Level != concLevel {
 				row.P99 += " (at C=" + units.Count(float64(l.Level)) + ")"
 			}
+		}
+		row.CPUPerReq = none
+		if l, ok := v.at("concurrency", s.Server, concLevel, results.HasCPUPerReq); ok {
+			row.CPUPerReq = fmtLatency(l.Summary.ServerCPUPerReqUS.Median)
 		}
 		if l, ok := v.at("wait", s.Server, waitLevel, results.HasRPS); ok {
 			row.WaitRPS = fmtRate(l.Summary.RPS.Median)
@@ -94,7 +93,7 @@ func buildHeadline(v view) Headline {
 	}
 	if anySaturated {
 		h.Notes = append(h.Notes, fmt.Sprintf("†: the load generator's busiest event loop was working %.0f%% of the time or more at that level: "+
-			"the figure ranks the client as much as the server.", 100*saturated))
+			"the figure ranks the client as much as the server; the CPU per request column ranks the servers there.", 100*results.GeneratorSaturated))
 	}
 	return h
 }

@@ -63,6 +63,7 @@ type HeadlineRow struct {
 	KernelPerConn  string // kernel stacks + page tables
 	SocketPerConn  string // socket slab, both ends
 	ThreadsPerConn string
+	CPUPerReq      string // server CPU per request at the p99 column's level
 	FDsPerConn     string
 	PeakRPS        string
 	P99            string

@@ -1,12 +1,12 @@
 package report
 
 import (
-	"c10k/harness/units"
 	"fmt"
 	"math"
 	"slices"
 
 	"c10k/harness/results"
+	"c10k/harness/units"
 )
 
 // Where a server wins or loses: within nearBest of the best figure is a
@@ -85,7 +85,8 @@ func storyMetrics(v view) []metric {
 	waitLevel := v.common("wait", 0, results.HasRPS)
 	cpuLevel := v.common("cpu", 0, results.HasRPS)
 	mem := metric{name: fmt.Sprintf("memory per idle connection at %s (user + kernel)", units.Count(float64(idleLevel))), format: fmtBytes, vals: map[string]float64{}}
-	peak := metric{name: "peak throughput", higher: true, format: fmtRate, vals: map[string]float64{}}
+	peak := metric{name: "peak throughput", higher: true, format: fmtRate, vals: map[string]float64{}, excluded: map[string]string{}}
+	cpuReq := metric{name: fmt.Sprintf("server CPU per request at C=%s", units.Count(float64(concLevel))), format: fmtLatency, vals: map[string]float64{}}
 	p99 := metric{name: fmt.Sprintf("p99 latency at C=%s", units.Count(float64(concLevel))), format: fmtLatency, vals: map[string]float64{}, excluded: map[string]string{}}
 	ctx := metric{name: fmt.Sprintf("context switches per request at C=%s", units.Count(float64(concLevel))), format: fmtRatio, vals: map[string]float64{}}
 	wait := metric{name: fmt.Sprintf("throughput with backend waits at C=%s", units.Count(float64(waitLevel))), higher: true, format: fmtRate, vals: map[string]float64{}}
@@ -96,7 +97,12 @@ func storyMetrics(v view) []metric {
 		}
 		if sc, ok := v.get("concurrency", s.Server); ok {
 			if l, ok := results.MaxLevel(sc, results.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); ok {
-				peak.vals[s.Server] = l.Summary.RPS.Median
+				if l.Saturated() {
+					peak.excluded[s.Server] = fmt.Sprintf("the load generator was saturated at its peak (%s at C=%s), so that figure ranks the client; it is ranked by server CPU per request instead",
+						fmtRate(l.Summary.RPS.Median), units.Count(float64(l.Level)))
+				} else {
+					peak.vals[s.Server] = l.Summary.RPS.Median
+				}
 			}
 		}
 		if l, ok := v.at("concurrency", s.Server, concLevel, results.HasLatency); ok {
@@ -108,6 +114,9 @@ func storyMetrics(v view) []metric {
 			if l.Summary.CtxSwitchesPerReq.N > 0 {
 				ctx.vals[s.Server] = l.Summary.CtxSwitchesPerReq.Median
 			}
+			if results.HasCPUPerReq(l) {
+				cpuReq.vals[s.Server] = l.Summary.ServerCPUPerReqUS.Median
+			}
 		}
 		if l, ok := v.at("wait", s.Server, waitLevel, results.HasRPS); ok {
 			wait.vals[s.Server] = l.Summary.RPS.Median
@@ -116,7 +125,7 @@ func storyMetrics(v view) []metric {
 			cpu.vals[s.Server] = l.Summary.RPS.Median
 		}
 	}
-	return []metric{mem, peak, p99, ctx, wait, cpu}
+	return []metric{mem, peak, cpuReq, p99, ctx, wait, cpu}
 }
 
 // extreme returns the best (or worst) server of a metric and its value;

@@ -178,3 +178,15 @@ func countCPUs(list string) int {
 	}
 	return set.Count()
 }
+
+// GeneratorSaturated is the load generator's busiest loop's working share
+// (loop_busy) from which a level's throughput ranks the client as much as
+// the server.
+const GeneratorSaturated = 0.9
+
+// Saturated reports whether the load generator was saturated at l (the
+// median repeat's loop_busy at or over GeneratorSaturated).
+func (l Level) Saturated() bool { return l.Summary.LoadBusy.Median >= GeneratorSaturated }
+
+// HasCPUPerReq is true for a level with a measured server CPU per request.
+func HasCPUPerReq(l Level) bool { return l.Summary.ServerCPUPerReqUS.Median > 0 }
