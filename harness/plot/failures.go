@@ -1,7 +1,6 @@
 package plot
 
 import (
-	"c10k/harness/units"
 	"fmt"
 	"image/color"
 	"math"
@@ -13,6 +12,8 @@ import (
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"c10k/harness/units"
 )
 
 // mark is one failure drawn on a panel: a red cross where the server's

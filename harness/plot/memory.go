@@ -1,7 +1,6 @@
 package plot
 
 import (
-	"c10k/harness/units"
 	"fmt"
 	"image/color"
 	"math"
@@ -12,6 +11,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"c10k/harness/results"
+	"c10k/harness/units"
 )
 
 // Memory draws figure 1: the server's memory against idle connections

@@ -1,10 +1,10 @@
 package plot
 
 import (
-	"c10k/harness/units"
 	"gonum.org/v1/plot/plotter"
 
 	"c10k/harness/results"
+	"c10k/harness/units"
 )
 
 // idleAxis is the x axis of every idle-scenario figure. It is linear

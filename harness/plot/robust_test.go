@@ -2,12 +2,12 @@ package plot_test
 
 import (
 	"bytes"
-	"c10k/harness/registry"
 	"errors"
 	"math"
 	"testing"
 
 	"c10k/harness/plot"
+	"c10k/harness/registry"
 	"c10k/harness/results"
 )
 

@@ -1,14 +1,15 @@
 package plot
 
 import (
-	"c10k/harness/registry"
-	"c10k/harness/units"
 	"fmt"
 	"math"
 	"slices"
 
 	gonum "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+
+	"c10k/harness/registry"
+	"c10k/harness/units"
 )
 
 // SpectrumFigure draws figure 8: the full latency percentile spectrum of

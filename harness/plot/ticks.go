@@ -1,11 +1,12 @@
 package plot
 
 import (
-	"c10k/harness/units"
 	"math"
 	"strconv"
 
 	gonum "gonum.org/v1/plot"
+
+	"c10k/harness/units"
 )
 
 // A formatter turns an axis value into the label a reader wants: "10k"

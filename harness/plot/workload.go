@@ -1,13 +1,13 @@
 package plot
 
 import (
-	"c10k/harness/units"
 	"fmt"
 	"math"
 
 	"gonum.org/v1/plot/plotter"
 
 	"c10k/harness/results"
+	"c10k/harness/units"
 )
 
 // Wait draws figure 9: throughput against concurrency when every request

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"c10k/harness/registry"
-	"c10k/harness/units"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -12,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"c10k/harness/registry"
 	"c10k/harness/results"
+	"c10k/harness/units"
 )
 
 // Build computes the report's data model from a run. runDir is the results

@@ -1,10 +1,11 @@
 package report
 
 import (
-	"c10k/harness/registry"
-	"c10k/harness/results"
 	"fmt"
 	"strings"
+
+	"c10k/harness/registry"
+	"c10k/harness/results"
 )
 
 // Claim 2. Every thread holds a file descriptor.

@@ -1,13 +1,13 @@
 package report
 
 import (
-	"c10k/harness/registry"
-	"c10k/harness/units"
 	"fmt"
 	"math"
 	"strings"
 
+	"c10k/harness/registry"
 	"c10k/harness/results"
+	"c10k/harness/units"
 )
 
 // Claim 3. An event loop's only limit is memory.

@@ -1,11 +1,12 @@
 package report
 
 import (
+	"fmt"
+	"strings"
+
 	"c10k/harness/registry"
 	"c10k/harness/results"
 	"c10k/harness/units"
-	"fmt"
-	"strings"
 )
 
 // Claim 4. nginx kept serving where Apache did not.

@@ -1,11 +1,12 @@
 package report
 
 import (
+	"fmt"
+	"strings"
+
 	"c10k/harness/registry"
 	"c10k/harness/results"
 	"c10k/harness/units"
-	"fmt"
-	"strings"
 )
 
 // Claim 1. A thread per connection is costly to start and to switch.

@@ -1,11 +1,11 @@
 package report
 
 import (
-	"c10k/harness/registry"
 	"fmt"
 	"math"
 	"strings"
 
+	"c10k/harness/registry"
 	"c10k/harness/results"
 )
 

@@ -1,13 +1,13 @@
 package report
 
 import (
-	"c10k/harness/units"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"c10k/harness/plot"
 	"c10k/harness/results"
+	"c10k/harness/units"
 )
 
 // buildFigures lists every figure of the report with its path relative to

@@ -1,10 +1,11 @@
 package report
 
 import (
-	"c10k/harness/units"
 	"fmt"
 	"math"
 	"strings"
+
+	"c10k/harness/units"
 )
 
 // none is what a table cell shows for a figure this run did not measure.

@@ -1,11 +1,11 @@
 package report
 
 import (
-	"c10k/harness/units"
 	"fmt"
 	"strings"
 
 	"c10k/harness/results"
+	"c10k/harness/units"
 )
 
 // buildHeadline computes the headline table: per-connection costs at the

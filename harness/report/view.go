@@ -1,10 +1,10 @@
 package report
 
 import (
-	"c10k/harness/registry"
 	"math"
 	"slices"
 
+	"c10k/harness/registry"
 	"c10k/harness/results"
 )
 
