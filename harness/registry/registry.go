@@ -64,6 +64,10 @@ type Entry struct {
 	Name  string
 	Kind  string // results.KindModel or results.KindPeer
 	About string // one line for the report: what the server is
+	// Runtime is how the server's runtime is set up and why, for the
+	// report (the Go models' GOMAXPROCS and thread locking); "" for peers,
+	// whose configuration is copied into the run instead.
+	Runtime string
 
 	// New starts a model in this process (c10k serve); nil for a peer.
 	New func(server.Config) (server.Server, error)
@@ -107,6 +111,8 @@ var Servers = []Entry{
 	{
 		Name: "goroutine", Kind: results.KindModel,
 		About: "one goroutine per connection on Go's net package (the netpoller: epoll under M:N scheduling)",
+		Runtime: "GOMAXPROCS unset, so Go sizes it from the CPU affinity: 1 on one server CPU, every CPU in the cpu scenario; " +
+			"the netpoller parks a goroutine instead of a thread",
 		New:   func(c server.Config) (server.Server, error) { return goroutine.New(c) },
 		Can:   Abilities{Wait: true, Work: true},
 		Color: rgb(0, 114, 178), Marker: Box,
@@ -114,6 +120,8 @@ var Servers = []Entry{
 	{
 		Name: "epoll", Kind: results.KindModel,
 		About: "one event loop on one OS thread, raw epoll (nginx's and Redis's shape)",
+		Runtime: "the loop's goroutine is locked to one OS thread (runtime.LockOSThread), so it uses one core whatever GOMAXPROCS is; " +
+			"GOMAXPROCS unset, sized from the CPU affinity",
 		New:   func(c server.Config) (server.Server, error) { return epoll.New(c) },
 		Can:   Abilities{Wait: true, Work: true},
 		Color: rgb(0, 158, 115), Marker: Pyramid,

@@ -329,9 +329,12 @@ var digits = regexp.MustCompile(`[0-9][0-9.,]*`)
 func buildServerRows(v view) []ServerRow {
 	var out []ServerRow
 	for _, s := range v.servers() {
-		row := ServerRow{Name: s.Server, Kind: s.Kind, About: none}
+		row := ServerRow{Name: s.Server, Kind: s.Kind, About: none, Runtime: none}
 		if e, ok := registry.Lookup(s.Server); ok {
 			row.About = e.About
+			if e.Runtime != "" {
+				row.Runtime = e.Runtime
+			}
 		}
 		out = append(out, row)
 	}

@@ -135,6 +135,7 @@ type SkipRow struct {
 // ServerRow is one server of the run: its name, kind and what it is.
 type ServerRow struct {
 	Name, Kind, About string
+	Runtime           string // how a Go model's runtime was set up, and why
 }
 
 // SitOutRow is one server left out of one or more scenarios it cannot
