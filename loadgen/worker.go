@@ -21,7 +21,7 @@ const connectBackoff = 10 * time.Millisecond
 type plan struct {
 	tgt         target
 	method      string
-	headOnly    bool // HEAD: the answers have no body
+	headOnly    bool      // HEAD: the answers have no body
 	base        time.Time // every worker's clock counts ns from here
 	loops       int
 	sources     int
