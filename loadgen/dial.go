@@ -45,10 +45,9 @@ type dialer struct {
 }
 
 func newDialer(dst netip.AddrPort, sources, offset int) *dialer {
-	d := &dialer{family: unix.AF_INET, dst: &unix.SockaddrInet4{Port: int(dst.Port()), Addr: dst.Addr().As4()}}
-	if !dst.Addr().Is4() {
-		d.family = unix.AF_INET6
-		d.dst = &unix.SockaddrInet6{Port: int(dst.Port()), Addr: dst.Addr().As16()}
+	d := &dialer{family: unix.AF_INET6, dst: &unix.SockaddrInet6{Port: int(dst.Port()), Addr: dst.Addr().As16()}}
+	if dst.Addr().Is4() {
+		d.family, d.dst = unix.AF_INET, &unix.SockaddrInet4{Port: int(dst.Port()), Addr: dst.Addr().As4()}
 	}
 	if sources > 1 && d.family == unix.AF_INET {
 		for i := range sources {
