@@ -177,6 +177,16 @@ func TestEveryFramingIsCountedWithoutErrors(t *testing.T) {
 	}
 }
 
+// In open loop a close-delimited answer frees its connection only when
+// the server closes it: the schedule must go on over the re-dialled ones.
+func TestOpenLoopCloseDelimitedIsCounted(t *testing.T) {
+	url := startFramingServer(t, fixed(true, "HTTP/1.0 200 OK\r\n\r\nhello"))
+	r := runClean(t, Options{URL: url, Connections: 4, Rate: 200})
+	if r.Scheduled == 0 || r.Requests != r.Scheduled {
+		t.Fatalf("requests %d of %d scheduled", r.Requests, r.Scheduled)
+	}
+}
+
 // Go's net/http streams a body it does not know the length of in chunks:
 // a handler that writes in pieces and flushes between them.
 func TestNetHTTPStreamingChunkedIsCounted(t *testing.T) {
