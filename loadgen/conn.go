@@ -25,7 +25,8 @@ type flight struct {
 }
 
 // conn is one active connection, and the client protocol on it: it sends
-// requests, frames the answers with wire.ParseResponse and times them.
+// requests, frames the answers with a wire.ResponseReader, in whatever
+// framing the server chose, and times them.
 // When it fails it counts what it lost and connects again, as wrk does.
 type conn struct {
 	w          *worker
@@ -35,9 +36,10 @@ type conn struct {
 	queued     bool      // in the worker's ready queue
 	tried      bool      // the first connect has resolved
 	failKind   ErrorKind // what a close during the current operation means
+	failCause  error     // why, when the close itself carries no error
 	connectAt  int64
 	fifo       ring[flight] // in flight, oldest first
-	resp       wire.ResponseHead
+	rd         wire.ResponseReader
 	think      ring[int64] // closed loop: when each thinking slot may send again
 	thinkTimer eventloop.TimerID
 
@@ -103,6 +105,7 @@ func (c *conn) connectFailed(now int64, err error) {
 		return // startLoad tries again, inside the window
 	}
 	w.rec.countAt(now, ErrConnect, 1)
+	w.noteErr(ErrConnect, err, nil)
 	w.at(now+int64(connectBackoff), c.connectFn)
 }
 
@@ -180,26 +183,29 @@ func (c *conn) OnData(ec *eventloop.Conn, in []byte) int {
 	now := w.clock()
 	consumed, answered := 0, 0
 	for consumed < len(in) && c.state == stateUp {
-		n, err := wire.ParseResponse(in[consumed:], &c.resp)
-		if n == 0 && err == nil {
-			break
-		}
-		if err != nil || c.fifo.len() == 0 {
-			// Unframeable, or an answer nobody asked for: the stream is lost.
-			c.closeWith(ErrParse)
+		n, done, err := c.rd.Read(in[consumed:], w.p.headOnly)
+		if err != nil {
+			// Unframeable: the stream is lost.
+			w.noteErr(ErrParse, err, in[consumed+n:])
+			c.closeWith(ErrParse, err)
 			return len(in)
 		}
-		f := c.fifo.pop()
-		w.inflight--
-		if w.phase.loading() {
-			w.rec.response(f.intended, f.sent, now, n, c.resp.Status)
-		}
 		consumed += n
+		if !done {
+			// All consumed (a body still coming), or the rest is part of
+			// a head or chunk line that the loop keeps for the next read.
+			break
+		}
+		if c.fifo.len() == 0 {
+			c.closeWith(ErrParse, ErrUnsolicited)
+			return len(in)
+		}
+		c.answer(now)
 		answered++
-		if !c.resp.KeepAlive {
+		if !c.rd.Head.KeepAlive {
 			// The server closes after this answer; what else is in flight
 			// is lost and counted as read errors.
-			c.closeWith(ErrRead)
+			c.closeWith(ErrRead, ErrClosedWithPipeline)
 			break
 		}
 	}
@@ -221,8 +227,19 @@ func (c *conn) OnData(ec *eventloop.Conn, in []byte) int {
 	return consumed
 }
 
-func (c *conn) closeWith(kind ErrorKind) {
-	c.failKind = kind
+// answer records the response the reader completed against the oldest
+// request in flight.
+func (c *conn) answer(now int64) {
+	w := c.w
+	f := c.fifo.pop()
+	w.inflight--
+	if w.phase.loading() {
+		w.rec.response(f.intended, f.sent, now, int(c.rd.Bytes), c.rd.Head.Status)
+	}
+}
+
+func (c *conn) closeWith(kind ErrorKind, cause error) {
+	c.failKind, c.failCause = kind, cause
 	c.state = stateClosing
 	c.ec.Close()
 }
@@ -235,12 +252,27 @@ func (c *conn) OnClose(_ *eventloop.Conn, err error) {
 	if w.phase == phaseShutdown {
 		return
 	}
-	kind := c.failKind
-	c.failKind = ErrRead
+	kind, cause := c.failKind, c.failCause
+	c.failKind, c.failCause = ErrRead, nil
+	now := w.clock()
+	// The server closed cleanly: that ends a close-delimited body (HTTP/1.0
+	// or no length), which is an answer, not an error. A close of our own
+	// (stateClosing) or a reset leaves its end unknown.
+	closedByServer := c.state == stateUp && err == nil
+	if closedByServer && c.rd.EOF() && c.fifo.len() > 0 {
+		c.answer(now)
+		w.madeProgress(now)
+	}
+	c.rd.Reset()
 	c.ec, c.fd, c.state = nil, -1, stateDown
 	w.established.Add(-1)
-	now := w.clock()
 	lost := c.fifo.len()
+	switch {
+	case err != nil && !errors.Is(err, eventloop.ErrClosed):
+		cause = err
+	case cause == nil && closedByServer:
+		cause = ErrServerClosed
+	}
 	for c.fifo.len() > 0 {
 		f := c.fifo.pop()
 		if w.phase.loading() {
@@ -257,6 +289,9 @@ func (c *conn) OnClose(_ *eventloop.Conn, err error) {
 	failed := kind == ErrParse || (err != nil && !errors.Is(err, eventloop.ErrClosed))
 	if lost == 0 && failed && w.phase.loading() {
 		w.rec.countAt(now, kind, 1)
+	}
+	if lost > 0 || failed {
+		w.noteErr(kind, cause, nil)
 	}
 	c.think.clear()
 	if c.thinkTimer != 0 {
@@ -281,7 +316,7 @@ func (c *conn) checkTimeout(now int64) {
 		}
 	case stateUp:
 		if c.fifo.len() > 0 && now-c.fifo.peek().sent > w.p.timeout {
-			c.closeWith(ErrTimeout)
+			c.closeWith(ErrTimeout, ErrRequestTimeout)
 		}
 	}
 }

@@ -235,6 +235,7 @@ func (c *coordinator) collect() {
 	r := c.res
 	var recs []*recorder
 	var idleErrs [numKinds]int64
+	var idleFirst [numKinds]string
 	for _, w := range c.workers {
 		if w.rec != nil {
 			recs = append(recs, w.rec)
@@ -243,9 +244,13 @@ func (c *coordinator) collect() {
 		r.IdleAlive += w.idleAlive
 		for k, n := range w.idleErrs {
 			idleErrs[k] += n
+			if idleFirst[k] == "" {
+				idleFirst[k] = w.idleFirst[k]
+			}
 		}
 	}
 	r.IdleErrors = kindMap(&idleErrs)
+	r.IdleFirstErrors = firstMap(&idleFirst, &idleErrs)
 	window := time.Duration(0)
 	if c.ended > c.window[0] {
 		window = time.Duration(min(c.ended, c.window[1]) - c.window[0])

@@ -18,9 +18,9 @@ const sourceShare = 2
 
 // planSources returns how many source addresses to spread conns over:
 // asked if set, otherwise as many as the port range needs, one when it
-// is enough. Only a loopback target can be reached from 127.0.0.x.
+// is enough. Only an IPv4 loopback target can be reached from 127.0.0.x.
 func planSources(asked, conns, ports int, dst netip.Addr) int {
-	if !dst.IsLoopback() {
+	if !dst.Is4() || !dst.IsLoopback() {
 		return 1
 	}
 	if asked > 0 {
@@ -38,14 +38,18 @@ func planSources(asked, conns, ports int, dst netip.Addr) int {
 // destination, which is what lifts the ~28k connection ceiling of one
 // address (wrk issue #190, 2017). A dialer belongs to one loop.
 type dialer struct {
-	dst     unix.SockaddrInet4
+	family  int
+	dst     unix.Sockaddr
 	sources []unix.SockaddrInet4 // empty: let the kernel choose
 	next    int
 }
 
 func newDialer(dst netip.AddrPort, sources, offset int) *dialer {
-	d := &dialer{dst: unix.SockaddrInet4{Port: int(dst.Port()), Addr: dst.Addr().As4()}}
-	if sources > 1 {
+	d := &dialer{family: unix.AF_INET6, dst: &unix.SockaddrInet6{Port: int(dst.Port()), Addr: dst.Addr().As16()}}
+	if dst.Addr().Is4() {
+		d.family, d.dst = unix.AF_INET, &unix.SockaddrInet4{Port: int(dst.Port()), Addr: dst.Addr().As4()}
+	}
+	if sources > 1 && d.family == unix.AF_INET {
 		for i := range sources {
 			d.sources = append(d.sources, unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, byte(1 + i)}})
 		}
@@ -58,7 +62,7 @@ func newDialer(dst netip.AddrPort, sources, offset int) *dialer {
 // already completed; otherwise the caller waits for writability and reads
 // SO_ERROR. The fd is closed on error.
 func (d *dialer) dial() (fd int, connected bool, err error) {
-	fd, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err = unix.Socket(d.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, false, os.NewSyscallError("socket", err)
 	}
@@ -79,7 +83,7 @@ func (d *dialer) dial() (fd int, connected bool, err error) {
 			return -1, false, os.NewSyscallError("bind", err)
 		}
 	}
-	err = unix.Connect(fd, &d.dst)
+	err = unix.Connect(fd, d.dst)
 	switch {
 	case err == nil:
 		return fd, true, nil

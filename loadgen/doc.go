@@ -30,8 +30,9 @@
 // the connections and of the schedule, and its own histograms, so nothing
 // on the hot path is shared or locked; the loops' figures are merged at
 // the end. A request is a prebuilt byte string, written with its pipeline
-// neighbours in one write(2); answers are framed in place with
-// wire.ParseResponse. Latency goes into HdrHistograms (1 us to 60 s, 3
+// neighbours in one write(2); answers are framed in place, in whatever
+// HTTP/1.1 framing the server chose, by a wire.ResponseReader per
+// connection, which keeps no body bytes. Latency goes into HdrHistograms (1 us to 60 s, 3
 // significant digits).
 //
 // The open-loop schedule is kept with nanosecond precision: a loop whose

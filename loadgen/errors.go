@@ -1,6 +1,10 @@
 package loadgen
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Sentinel errors returned by Run and Options.Validate.
 var (
@@ -11,6 +15,24 @@ var (
 	// ErrFileLimit is returned when RLIMIT_NOFILE leaves no room for even
 	// one active connection.
 	ErrFileLimit = errors.New("loadgen: file descriptor limit too low")
+	// ErrResolve is returned when the URL's host name does not resolve.
+	ErrResolve = errors.New("loadgen: cannot resolve host")
+)
+
+// Causes of request failures that have no system error of their own. They
+// never end a run: they are the messages Result.FirstErrors shows.
+var (
+	// ErrServerClosed: the server closed the connection with requests in
+	// flight and no "Connection: close" to say so.
+	ErrServerClosed = errors.New("server closed the connection before answering")
+	// ErrClosedWithPipeline: the server answered "Connection: close" (or
+	// HTTP/1.0 without keep-alive) while more requests were in flight on
+	// the connection; they are lost.
+	ErrClosedWithPipeline = errors.New("server closed the connection after one answer (Connection: close) with more requests in flight")
+	// ErrRequestTimeout: a request got no answer within the timeout.
+	ErrRequestTimeout = errors.New("no answer within the request timeout")
+	// ErrUnsolicited: a complete answer arrived with no request in flight.
+	ErrUnsolicited = errors.New("an answer arrived with no request in flight")
 )
 
 // ErrorKind classifies a failed request or connection, as wrk does.
@@ -55,4 +77,28 @@ func ErrorKinds() []ErrorKind {
 		ks[i] = ErrorKind(i)
 	}
 	return ks
+}
+
+// excerptLen is how much of the input a parse error message quotes.
+const excerptLen = 40
+
+// describeErr is the message Result.FirstErrors shows for an error: the
+// cause, the timeout for a timeout, and for a parse error the input where
+// framing failed, quoted, so that a user sees what the server sent.
+func describeErr(cause error, at []byte, timeout time.Duration) string {
+	if cause == nil {
+		return "unknown cause"
+	}
+	msg := cause.Error()
+	if errors.Is(cause, ErrRequestTimeout) {
+		msg += fmt.Sprintf(" (%v)", timeout)
+	}
+	if at != nil {
+		q := at[:min(len(at), excerptLen)]
+		msg += fmt.Sprintf(" at %q", q)
+		if len(at) > excerptLen {
+			msg += "..."
+		}
+	}
+	return msg
 }

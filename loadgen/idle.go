@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"errors"
+	"fmt"
 
 	"c10k/internal/eventloop"
 	"c10k/models/wire"
@@ -27,7 +28,7 @@ type idleConn struct {
 	fd    int
 	state idleState
 	since int64 // connect start, then request send
-	resp  wire.ResponseHead
+	rd    wire.ResponseReader
 
 	onWritableFn func(int, eventloop.Mask)
 }
@@ -67,12 +68,15 @@ func (w *worker) onIdleTick() {
 	}
 }
 
-func (w *worker) idleResolve(opened bool, kind ErrorKind) {
+// idleResolve settles one idle connection: opened, or failed with kind
+// for cause.
+func (w *worker) idleResolve(opened bool, kind ErrorKind, cause error) {
 	w.idleResolved++
 	if opened {
 		w.idleOpened++
 	} else {
 		w.idleErrs[kind]++
+		w.noteIdleErr(kind, cause, nil)
 	}
 	w.checkIdleDone()
 }
@@ -88,7 +92,7 @@ func (c *idleConn) connect(now int64) {
 	fd, connected, err := w.dialWatched(c.onWritableFn)
 	if err != nil {
 		w.connectError(err)
-		w.idleResolve(false, ErrConnect)
+		w.idleResolve(false, ErrConnect, err)
 		return
 	}
 	c.fd, c.since = fd, now
@@ -102,14 +106,14 @@ func (c *idleConn) connect(now int64) {
 func (c *idleConn) onWritable(fd int, _ eventloop.Mask) {
 	if err := connectResult(fd); err != nil {
 		c.w.connectError(err)
-		c.fail(ErrConnect)
+		c.fail(ErrConnect, err)
 		return
 	}
 	c.attach(c.w.clock())
 }
 
 // fail gives up on a connection that never got its answer.
-func (c *idleConn) fail(kind ErrorKind) {
+func (c *idleConn) fail(kind ErrorKind, cause error) {
 	switch c.state {
 	case idleConnecting:
 		_ = c.w.loop.Unwatch(c.fd)
@@ -119,7 +123,8 @@ func (c *idleConn) fail(kind ErrorKind) {
 		c.ec.Close()
 	}
 	c.fd, c.ec, c.state = -1, nil, idleDown
-	c.w.idleResolve(false, kind)
+	c.rd.Reset()
+	c.w.idleResolve(false, kind, cause)
 }
 
 func (c *idleConn) attach(now int64) {
@@ -127,12 +132,12 @@ func (c *idleConn) attach(now int64) {
 	ec, err := w.loop.Attach(c.fd, c)
 	if err != nil {
 		c.state = idleConnecting
-		c.fail(ErrConnect)
+		c.fail(ErrConnect, err)
 		return
 	}
 	c.ec, c.state, c.since = ec, idleAsking, now
 	if err := ec.Write(w.reqs[:w.rlen]); err != nil && c.state == idleAsking {
-		c.fail(ErrWrite)
+		c.fail(ErrWrite, err)
 	}
 }
 
@@ -141,33 +146,51 @@ func (c *idleConn) OnData(_ *eventloop.Conn, in []byte) int {
 	if c.state != idleAsking {
 		return len(in)
 	}
-	n, err := wire.ParseResponse(in, &c.resp)
+	n, done, err := c.rd.Read(in, c.w.p.headOnly)
 	switch {
 	case err != nil:
-		c.fail(ErrParse)
+		c.w.noteIdleErr(ErrParse, err, in[n:])
+		c.fail(ErrParse, err)
 		return len(in)
-	case n == 0:
-		return 0
+	case !done:
+		return n // a body still coming, or a partial head kept for later
 	}
-	c.state = idleHeld
-	if c.resp.Status < 200 || c.resp.Status > 399 {
-		c.w.idleErrs[ErrStatus]++
-	}
-	c.w.idleResolve(true, 0)
+	c.held()
 	return len(in)
+}
+
+// held takes the one answer the reader completed.
+func (c *idleConn) held() {
+	c.state = idleHeld
+	if s := c.rd.Head.Status; s < 200 || s > 399 {
+		c.w.idleErrs[ErrStatus]++
+		c.w.noteIdleErr(ErrStatus, fmt.Errorf("HTTP status %d", s), nil)
+	}
+	c.w.idleResolve(true, 0, nil)
 }
 
 // OnClose: before the answer it is a failure; after it, the server chose
 // to close an idle connection, which the result reports as idle_alive.
-func (c *idleConn) OnClose(_ *eventloop.Conn, _ error) {
+func (c *idleConn) OnClose(_ *eventloop.Conn, err error) {
 	if c.w.phase == phaseShutdown {
 		return
 	}
 	switch c.state {
 	case idleAsking:
-		c.state = idleDown
 		c.fd, c.ec = -1, nil
-		c.w.idleResolve(false, ErrRead)
+		if err == nil && c.rd.EOF() {
+			// A close-delimited answer: the server closes every connection
+			// after one answer, which idle_alive reports.
+			c.held()
+			c.state = idleGone
+			return
+		}
+		c.rd.Reset()
+		c.state = idleDown
+		if err == nil {
+			err = ErrServerClosed
+		}
+		c.w.idleResolve(false, ErrRead, err)
 	case idleHeld:
 		c.state = idleGone
 		c.fd, c.ec = -1, nil
@@ -180,7 +203,11 @@ func (c *idleConn) checkTimeout(now int64) {
 		if c.state == idleConnecting {
 			kind = ErrConnect
 		}
-		c.fail(kind)
+		cause := error(ErrRequestTimeout)
+		if c.state == idleConnecting {
+			cause = unix.ETIMEDOUT
+		}
+		c.fail(kind, cause)
 	}
 }
 

@@ -1,11 +1,14 @@
 package loadgen
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"net"
 	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -38,9 +41,14 @@ const (
 // Options configures one run. The zero value of every optional field picks
 // its default; Validate reports what cannot work.
 type Options struct {
-	// URL is the target, "http://HOST:PORT/path"; HOST must be an IPv4
-	// address or localhost (the lab is loopback only).
+	// URL is the target, "http://HOST:PORT/path". HOST is an IPv4
+	// address, an IPv6 literal in brackets ("http://[::1]:8080/") or a
+	// host name, resolved once when Run starts (IPv4 preferred), never
+	// during the measurement.
 	URL string
+	// Method is the request method, GET (the default) or HEAD; the answers
+	// to HEAD have no body whatever their headers say.
+	Method string
 	// Connections is the number of active connections (-c).
 	Connections int
 	// Duration is the measured part of the run (-d), after Warmup.
@@ -87,9 +95,41 @@ type Options struct {
 
 // target is the parsed URL: where to connect and what to send.
 type target struct {
-	addr netip.AddrPort
+	addr netip.AddrPort // unset until resolve when name is set
+	name string         // a host name to resolve; "" for an IP literal
+	port uint16
 	host string // Host header
 	path string // request target
+}
+
+// resolveTimeout bounds the one name lookup of a run.
+const resolveTimeout = 5 * time.Second
+
+// resolve looks the target's host name up, once: an IPv4 address if it
+// has one (every server in the lab listens on IPv4), else the first
+// address. An IP literal needs no lookup.
+func (t *target) resolve(ctx context.Context) error {
+	if t.name == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", t.name)
+	if err != nil {
+		return fmt.Errorf("%w %q: %w", ErrResolve, t.name, err)
+	}
+	if len(ips) == 0 {
+		return fmt.Errorf("%w %q: no address", ErrResolve, t.name)
+	}
+	ip := ips[0]
+	for _, a := range ips {
+		if a.Unmap().Is4() {
+			ip = a
+			break
+		}
+	}
+	t.addr = netip.AddrPortFrom(ip.Unmap(), t.port)
+	return nil
 }
 
 func (o *Options) pipeline() int {
@@ -167,30 +207,36 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("%w: sources %d out of 0..%d", ErrOptions, o.Sources, maxSources)
 	case o.Loops < 0:
 		return fmt.Errorf("%w: loops %d is negative", ErrOptions, o.Loops)
+	case o.Method != "" && o.Method != "GET" && o.Method != "HEAD":
+		return fmt.Errorf("%w: method %q: GET or HEAD", ErrOptions, o.Method)
 	case o.DeadAfter < 0:
 		return fmt.Errorf("%w: dead-after %v is negative", ErrOptions, o.DeadAfter)
 	}
 	return nil
 }
 
-// parseTarget accepts http://HOST[:PORT][/path?query] with an IPv4 or
-// localhost host: name resolution has no place inside a measurement, and
-// every server in the lab listens on loopback.
+// method is the request method, GET unless HEAD was asked.
+func (o *Options) method() string {
+	if o.Method == "" {
+		return "GET"
+	}
+	return o.Method
+}
+
+// parseTarget accepts http://HOST[:PORT][/path?query], HOST an IPv4
+// address, a bracketed IPv6 literal or a host name. It does not resolve
+// the name (see target.resolve): Validate must not touch the network.
 func parseTarget(raw string) (target, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return target{}, fmt.Errorf("%w: %q: %v", ErrURL, raw, err)
+		return target{}, fmt.Errorf("%w: %q: %w", ErrURL, raw, err)
 	}
 	if u.Scheme != "http" {
 		return target{}, fmt.Errorf("%w: %q: scheme must be http", ErrURL, raw)
 	}
 	host := u.Hostname()
-	if host == "localhost" {
-		host = "127.0.0.1"
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil || !ip.Is4() {
-		return target{}, fmt.Errorf("%w: %q: host must be an IPv4 address or localhost", ErrURL, raw)
+	if host == "" {
+		return target{}, fmt.Errorf("%w: %q: no host", ErrURL, raw)
 	}
 	port := 80
 	if p := u.Port(); p != "" {
@@ -203,9 +249,20 @@ func parseTarget(raw string) (target, error) {
 	if path == "" {
 		path = "/"
 	}
-	return target{
-		addr: netip.AddrPortFrom(ip, uint16(port)),
-		host: u.Host,
-		path: path,
-	}, nil
+	t := target{port: uint16(port), host: u.Host, path: path}
+	switch ip, err := netip.ParseAddr(host); {
+	case host == "localhost":
+		// Not looked up: /etc/hosts may list ::1 first, and the lab's
+		// servers listen on 127.0.0.1.
+		t.addr = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), t.port)
+	case err == nil && ip.Zone() != "":
+		return target{}, fmt.Errorf("%w: %q: IPv6 zones are not supported", ErrURL, raw)
+	case err == nil:
+		t.addr = netip.AddrPortFrom(ip.Unmap(), t.port)
+	case strings.HasPrefix(u.Host, "["):
+		return target{}, fmt.Errorf("%w: %q: bad IPv6 literal", ErrURL, raw)
+	default:
+		t.name = host
+	}
+	return t, nil
 }

@@ -1,8 +1,11 @@
 package loadgen
 
 import (
+	"context"
 	"errors"
+	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -30,8 +33,12 @@ func TestValidate(t *testing.T) {
 		{"sad too many sources", func(o *Options) { o.Sources = 255 }, ErrOptions},
 		{"sad negative timeout", func(o *Options) { o.Timeout = -1 }, ErrOptions},
 		{"sad https", func(o *Options) { o.URL = "https://127.0.0.1/" }, ErrURL},
-		{"sad host name", func(o *Options) { o.URL = "http://example.com/" }, ErrURL},
-		{"sad ipv6", func(o *Options) { o.URL = "http://[::1]:80/" }, ErrURL},
+		{"happy host name, resolved by Run", func(o *Options) { o.URL = "http://example.com/" }, nil},
+		{"happy ipv6", func(o *Options) { o.URL = "http://[::1]:80/" }, nil},
+		{"happy head", func(o *Options) { o.Method = "HEAD" }, nil},
+		{"sad method", func(o *Options) { o.Method = "POST" }, ErrOptions},
+		{"sad ipv6 zone", func(o *Options) { o.URL = "http://[fe80::1%25eth0]:80/" }, ErrURL},
+		{"sad no host", func(o *Options) { o.URL = "http:///x" }, ErrURL},
 		{"sad bad port", func(o *Options) { o.URL = "http://127.0.0.1:99999/" }, ErrURL},
 	}
 	for _, tt := range tests {
@@ -57,6 +64,8 @@ func TestParseTarget(t *testing.T) {
 		{"happy default port and no path", "http://127.0.0.1", "127.0.0.1:80", "127.0.0.1", "/"},
 		{"happy localhost", "http://localhost:81/x?y=1", "127.0.0.1:81", "localhost:81", "/x?y=1"},
 		{"happy other loopback", "http://127.0.0.5:9/a/b", "127.0.0.5:9", "127.0.0.5:9", "/a/b"},
+		{"happy ipv6 literal", "http://[::1]:8080/", "[::1]:8080", "[::1]:8080", "/"},
+		{"happy ipv4-mapped ipv6", "http://[::ffff:127.0.0.1]:8080/", "127.0.0.1:8080", "[::ffff:127.0.0.1]:8080", "/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,5 +100,51 @@ func TestSpinHorizonNeedsASpareSchedulerSlot(t *testing.T) {
 				t.Fatalf("spinHorizon(%v, %d loops, GOMAXPROCS %d) = %v, want %v", DefaultSpin, tt.loops, procs, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestResolveTarget(t *testing.T) {
+	tests := []struct {
+		name, url, addr string
+		wantErr         error
+	}{
+		{"happy literal needs no lookup", "http://127.0.0.1:81/", "127.0.0.1:81", nil},
+		{"happy localhost", "http://localhost:82/", "127.0.0.1:82", nil},
+		// RFC 6761: .invalid never resolves.
+		{"sad name that does not resolve", "http://no-such-host.invalid:83/", "", ErrResolve},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tgt, err := parseTarget(tt.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tgt.resolve(context.Background())
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("resolve = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && tgt.addr.String() != tt.addr {
+				t.Fatalf("addr %v, want %s", tgt.addr, tt.addr)
+			}
+			if err != nil && !strings.Contains(err.Error(), "no-such-host.invalid") {
+				t.Fatalf("error %q does not name the host", err)
+			}
+		})
+	}
+}
+
+// A name from /etc/hosts goes through the resolver, and an IPv4 address
+// is preferred where the name has both.
+func TestResolveHostsName(t *testing.T) {
+	b, err := os.ReadFile("/etc/hosts")
+	if err != nil || !strings.Contains(string(b), "localhost") {
+		t.Skip("no /etc/hosts with localhost")
+	}
+	tgt := target{name: "localhost", port: 84}
+	if err := tgt.resolve(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !tgt.addr.Addr().IsLoopback() {
+		t.Fatalf("localhost resolved to %v", tgt.addr)
 	}
 }

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"strconv"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -39,6 +40,7 @@ type recorder struct {
 	late     int64 // open loop: requests sent more than LateThreshold behind schedule
 	maxLag   int64 // ns
 	errs     [numKinds]int64
+	first    [numKinds]string // the first message of each kind (worker.noteErr)
 	series   []second
 
 	// The loop's clock and idle time when the window opened and closed.
@@ -127,6 +129,9 @@ func (r *recorder) response(intended, sent, now int64, size int, status int) {
 	_ = s.hist.RecordValue(us)
 	if status < 200 || status > 399 {
 		r.countAt(ref, ErrStatus, 1)
+		if r.first[ErrStatus] == "" {
+			r.first[ErrStatus] = "HTTP status " + strconv.Itoa(status)
+		}
 	}
 }
 

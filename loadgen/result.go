@@ -22,6 +22,12 @@ type Result struct {
 	// Errors counts failures by kind: connect, read, write, timeout,
 	// status, parse. Every kind is present, zero or not.
 	Errors map[string]int64 `json:"errors"`
+	// FirstErrors holds, for each kind of error counted in Errors, the
+	// first message of that kind the run met: what a user acts on, e.g.
+	// "connect: connection refused" or "wire: malformed response: bad
+	// chunk size line at \"zz\\r\\n\"". Only the first of each kind
+	// is kept, so failing requests cost no formatting.
+	FirstErrors map[string]string `json:"first_errors"`
 	// DurationS is the measured window in seconds (warm-up excluded);
 	// shorter than asked when the run ended early.
 	DurationS float64 `json:"duration_s"`
@@ -70,6 +76,8 @@ type Result struct {
 	IdleAlive     int `json:"idle_alive"`
 	// IdleErrors counts failures while opening the idle pool, by kind.
 	IdleErrors map[string]int64 `json:"idle_errors"`
+	// IdleFirstErrors is FirstErrors for IdleErrors.
+	IdleFirstErrors map[string]string `json:"idle_first_errors"`
 	// IdleOpenS is how long opening the idle pool took, in seconds.
 	IdleOpenS float64 `json:"idle_open_s"`
 	// WarmupS is the warm-up that preceded the window, in seconds.
@@ -129,6 +137,25 @@ func (r *Result) TotalErrors() int64 {
 	return n
 }
 
+// Succeeded is the number of requests answered with a 2xx or 3xx status,
+// the idle pool's included. When it is 0 nothing the server did can be
+// measured, and c10k load exits with status 3.
+func (r *Result) Succeeded() int64 {
+	return r.Requests - r.Errors[ErrStatus.String()] +
+		int64(r.IdleOpened) - r.IdleErrors[ErrStatus.String()]
+}
+
+// firstMap keeps the first message of each kind that was counted.
+func firstMap(first *[numKinds]string, counts *[numKinds]int64) map[string]string {
+	m := make(map[string]string)
+	for k, msg := range first {
+		if msg != "" && counts[k] > 0 {
+			m[ErrorKind(k).String()] = msg
+		}
+	}
+	return m
+}
+
 // WriteJSON writes r as indented JSON.
 func (r *Result) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
@@ -182,6 +209,7 @@ func kindMap(counts *[numKinds]int64) map[string]int64 {
 func (r *Result) merge(recs []*recorder, window time.Duration) {
 	lat, svc := newHistogram(), newHistogram()
 	var errs [numKinds]int64
+	var first [numKinds]string
 	nsec := 0
 	for _, rec := range recs {
 		lat.Merge(rec.lat)
@@ -196,6 +224,9 @@ func (r *Result) merge(recs []*recorder, window time.Duration) {
 		}
 		for k, n := range rec.errs {
 			errs[k] += n
+			if first[k] == "" {
+				first[k] = rec.first[k]
+			}
 		}
 		nsec = max(nsec, len(rec.series))
 	}
@@ -228,6 +259,7 @@ func (r *Result) merge(recs []*recorder, window time.Duration) {
 	r.Latency = summarize(lat)
 	r.Uncorrected = summarize(svc)
 	r.Errors = kindMap(&errs)
+	r.FirstErrors = firstMap(&first, &errs)
 	r.DurationS = window.Seconds()
 	if r.DurationS > 0 {
 		r.RPS = float64(r.Requests) / r.DurationS

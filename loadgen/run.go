@@ -17,6 +17,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	tgt, _ := parseTarget(o.URL) // Validate checked it
+	if err := tgt.resolve(ctx); err != nil {
+		return nil, err
+	}
 	limit, err := RaiseFileLimit()
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: %w", err)
@@ -36,6 +39,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	p := &plan{
 		tgt:         tgt,
+		headOnly:    o.method() == "HEAD",
+		method:      o.method(),
 		loops:       loops,
 		sources:     planSources(o.Sources, conns+idle, ephemeralPorts(), tgt.addr.Addr()),
 		conns:       conns,

@@ -38,12 +38,14 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	}
 	if r.TotalErrors() > 0 {
 		fmt.Fprintf(&b, "  Errors: %s\n", formatKinds(r.Errors))
+		writeFirstErrors(&b, "First", r.FirstErrors)
 	}
 	if r.IdleRequested > 0 {
 		fmt.Fprintf(&b, "  Idle: %d requested, %d opened in %s, %d alive at the end\n",
 			r.IdleRequested, r.IdleOpened, formatSeconds(r.IdleOpenS), r.IdleAlive)
 		if n := sumKinds(r.IdleErrors); n > 0 {
 			fmt.Fprintf(&b, "  Idle errors: %s\n", formatKinds(r.IdleErrors))
+			writeFirstErrors(&b, "First idle", r.IdleFirstErrors)
 		}
 	}
 	fmt.Fprintf(&b, "Requests/sec: %10.2f\n", r.RPS)
@@ -98,6 +100,17 @@ func formatKinds(m map[string]int64) string {
 		parts = append(parts, fmt.Sprintf("%s %d", k, m[k.String()]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// writeFirstErrors lists the first message of each kind, one a line, in
+// the kinds' order: "First parse error: wire: malformed response: bad
+// chunk size line at ...".
+func writeFirstErrors(b *strings.Builder, lead string, first map[string]string) {
+	for _, k := range ErrorKinds() {
+		if msg, ok := first[k.String()]; ok {
+			fmt.Fprintf(b, "  %s %s error: %s\n", lead, k, msg)
+		}
+	}
 }
 
 func formatMicros(us float64) string {

@@ -20,6 +20,8 @@ const connectBackoff = 10 * time.Millisecond
 // the loops start.
 type plan struct {
 	tgt         target
+	method      string
+	headOnly    bool      // HEAD: the answers have no body
 	base        time.Time // every worker's clock counts ns from here
 	loops       int
 	sources     int
@@ -80,6 +82,7 @@ type worker struct {
 	idleOpened   int
 	idleAlive    int
 	idleErrs     [numKinds]int64
+	idleFirst    [numKinds]string // the first message of each kind
 	idleTickFn   func()
 
 	// Read by the coordinator to tell a dead server from a slow one.
@@ -91,7 +94,11 @@ type worker struct {
 }
 
 func newWorker(id int, p *plan, loop *eventloop.Loop, conns, idle int) *worker {
-	req := wire.AppendRequest(nil, p.tgt.host, p.tgt.path)
+	method := p.method
+	if method == "" {
+		method = "GET"
+	}
+	req := wire.AppendRequestMethod(nil, method, p.tgt.host, p.tgt.path)
 	w := &worker{
 		id:      id,
 		p:       p,
@@ -156,6 +163,25 @@ func (w *worker) connectError(err error) {
 	w.lastErr.Store(err.Error())
 	if errors.Is(err, unix.EADDRNOTAVAIL) {
 		w.portsOut.Store(true)
+	}
+}
+
+// noteErr keeps the first message of kind k seen during the load, for
+// Result.FirstErrors; at is the input where a parse failed (nil
+// otherwise). Only the first of each kind is formatted: every later one
+// costs a comparison, so a server failing every request does not make the
+// generator allocate per failure.
+func (w *worker) noteErr(k ErrorKind, cause error, at []byte) {
+	if w.rec == nil || w.rec.first[k] != "" || !w.phase.loading() {
+		return
+	}
+	w.rec.first[k] = describeErr(cause, at, time.Duration(w.p.timeout))
+}
+
+// noteIdleErr is noteErr for the idle pool.
+func (w *worker) noteIdleErr(k ErrorKind, cause error, at []byte) {
+	if w.idleFirst[k] == "" {
+		w.idleFirst[k] = describeErr(cause, at, time.Duration(w.p.timeout))
 	}
 }
 

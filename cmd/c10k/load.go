@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,6 +35,10 @@ Examples:
   # every request instead of sleeping between them (costs the generator's core)
   c10k load -url http://127.0.0.1:8080/ -c 10 -d 10s -rate 5000 -spin 1ms
 
+  # any HTTP/1.1 server, by host name (looked up once) or IPv6 literal, GET or HEAD
+  c10k load -url http://localhost:3000/api -c 50 -d 10s
+  c10k load -url http://[::1]:8080/ -c 50 -d 10s -method HEAD
+
   # TechEmpower-style pipelining, 16 requests in flight per connection
   c10k load -url http://127.0.0.1:8080/ -c 256 -d 10s -pipeline 16
 
@@ -44,15 +50,33 @@ Examples:
 `
 
 var loadHelp = help{
-	synopsis: "c10k load -url URL -c CONNS -d DUR [-rate REQ_PER_S] [-idle K] [-pipeline N] [-warmup DUR] [-json FILE] [-hgrm FILE]",
+	synopsis: "c10k load -url URL -c CONNS -d DUR [-rate REQ_PER_S] [-idle K] [-pipeline N] [-warmup DUR] [-method GET|HEAD] [-json FILE] [-hgrm FILE]",
 	about: "Closed loop by default: each connection sends its next request when the answer\n" +
 		"to the previous one arrives. -rate makes it open loop: requests leave on a fixed\n" +
 		"schedule whatever the server does, and a server that falls behind is charged for\n" +
 		"the whole wait (no coordinated omission). The run lasts -warmup + -d, plus, in open\n" +
 		"loop, up to -timeout for the last answers, plus the time to open the idle pool.\n" +
-		"Exit status: 0 complete, 1 ended early (results still written), 2 bad usage.",
+		"Any HTTP/1.1 answer is read: Content-Length, chunked, close-delimited (the connection\n" +
+		"is then opened again for the next request), 1xx interim answers, HEAD, 204 and 304.\n" +
+		"Errors are counted by kind, and the first message of each kind is shown (first_errors).\n" +
+		"\n" +
+		"Exit status:\n" +
+		"  0  the run completed and requests succeeded (2xx or 3xx)\n" +
+		"  1  the run ended early (server gone, interrupted) or a result file could not be\n" +
+		"     written; what was measured is still written\n" +
+		"  2  bad usage: flags, URL, or a host name that does not resolve\n" +
+		"  3  no request succeeded: every one failed (see the first error of each kind);\n" +
+		"     the results are still written",
 	examples: loadExamples,
 }
+
+// Exit statuses of c10k load, as -h documents them.
+const (
+	exitOK            = 0
+	exitIncomplete    = 1
+	exitUsage         = 2
+	exitNoneSucceeded = 3
+)
 
 // loadFlags holds what the command line asks beyond loadgen.Options.
 type loadFlags struct {
@@ -67,7 +91,9 @@ func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
 	lf := &loadFlags{}
 	fs := newFlagSet("c10k load", loadHelp, stderr)
 	o := &lf.opts
-	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080/", "target `URL`: http://IPv4-or-localhost[:port]/path")
+	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080/", "target `URL`: http://HOST[:port]/path, HOST an IPv4 address, an IPv6 literal\n"+
+		"in brackets (http://[::1]:8080/) or a host name, resolved once at the start (IPv4 preferred)")
+	fs.StringVar(&o.Method, "method", "GET", "request `method`: GET or HEAD (answers to HEAD have no body)")
 	fs.IntVar(&o.Connections, "c", 10, "active keep-alive `connections`")
 	fs.DurationVar(&o.Duration, "d", 10*time.Second, "measured `duration`, after -warmup")
 	fs.Float64Var(&o.Rate, "rate", 0, "open loop: global `REQ_PER_S`, requests per second over all connections (not per connection);\n"+
@@ -99,7 +125,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "c10k load: unexpected argument %q (the target is given with -url)\n", fs.Arg(0))
-		return 2
+		return exitUsage
 	}
 	lf.opts.Spin = lf.spin
 	if lf.spin <= 0 {
@@ -107,7 +133,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := lf.opts.Validate(); err != nil {
 		fmt.Fprintf(stderr, "c10k load: %v\n", err)
-		return 2
+		return exitUsage
 	}
 	setLoadProcs(lf.opts.Loops)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -115,9 +141,12 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	res, err := loadgen.Run(ctx, lf.opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "c10k load: %v\n", err)
-		return 1
+		if errors.Is(err, loadgen.ErrResolve) {
+			return exitUsage
+		}
+		return exitIncomplete
 	}
-	status := 0
+	status := exitOK
 	if !lf.quiet {
 		out := stdout
 		if lf.jsonPath == "-" {
@@ -125,26 +154,48 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		}
 		if err := res.WriteSummary(out); err != nil {
 			fmt.Fprintf(stderr, "c10k load: %v\n", err)
-			status = 1
+			status = exitIncomplete
 		}
 	}
 	if lf.jsonPath != "" {
 		if err := writeTo(lf.jsonPath, stdout, res.WriteJSON); err != nil {
 			fmt.Fprintf(stderr, "c10k load: %v\n", err)
-			status = 1
+			status = exitIncomplete
 		}
 	}
 	if lf.hgrmPath != "" {
 		if err := writeTo(lf.hgrmPath, stdout, res.WriteHgrm); err != nil {
 			fmt.Fprintf(stderr, "c10k load: %v\n", err)
-			status = 1
+			status = exitIncomplete
 		}
 	}
 	if !res.Complete {
 		fmt.Fprintf(stderr, "c10k load: run incomplete: %s\n", res.Message)
-		status = 1
+		status = exitIncomplete
+	}
+	if res.Succeeded() == 0 {
+		// Said on stderr even with -q: a script must learn why.
+		fmt.Fprintf(stderr, "c10k load: no request succeeded%s\n", firstErrorsLine(res))
+		status = exitNoneSucceeded
 	}
 	return status
+}
+
+// firstErrorsLine is "; first K error: MSG" for each kind K met, or "".
+func firstErrorsLine(res *loadgen.Result) string {
+	var parts []string
+	for _, k := range loadgen.ErrorKinds() {
+		for _, m := range []map[string]string{res.FirstErrors, res.IdleFirstErrors} {
+			if msg, ok := m[k.String()]; ok {
+				parts = append(parts, "first "+k.String()+" error: "+msg)
+				break
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, "; ")
 }
 
 // setLoadProcs gives the Go scheduler one P per event loop plus a spare,

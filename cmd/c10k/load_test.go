@@ -28,7 +28,8 @@ func TestLoadHelpSaysGlobalRateAndEndsWithExamples(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	help := stderr.String()
-	for _, want := range []string{"-url", "-c ", "-d ", "-rate", "-idle", "-pipeline", "-warmup", "-json", "-hgrm", "global", "not per connection"} {
+	for _, want := range []string{"-url", "-c ", "-d ", "-rate", "-idle", "-pipeline", "-warmup", "-json", "-hgrm", "global", "not per connection",
+		"-method", "IPv6", "host name", "Exit status", "0  the run completed", "2  bad usage", "3  no request succeeded", "chunked", "close-delimited"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("help lacks %q", want)
 		}
@@ -50,6 +51,8 @@ func TestLoadRejectsBadUsage(t *testing.T) {
 		{"sad https", []string{"-url", "https://127.0.0.1/"}},
 		{"sad stray argument", []string{"-c", "1", "http://127.0.0.1/"}},
 		{"sad think in open loop", []string{"-rate", "10", "-think", "1ms"}},
+		{"sad method", []string{"-method", "POST"}},
+		{"sad host that does not resolve", []string{"-url", "http://no-such-host.invalid:8080/", "-d", "100ms"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,9 +128,9 @@ func TestLoadJSONToStdoutKeepsStdoutPure(t *testing.T) {
 	}
 }
 
-// A server that is not there: exit 1, a clear message, and the partial
-// JSON still written.
-func TestLoadAgainstNoServerExitsOneWithPartialJSON(t *testing.T) {
+// A server that is not there: nothing succeeded, so exit 3, a clear
+// message, and the partial JSON still written.
+func TestLoadAgainstNoServerExitsThreeWithPartialJSON(t *testing.T) {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -137,10 +140,11 @@ func TestLoadAgainstNoServerExitsOneWithPartialJSON(t *testing.T) {
 	jsonPath := filepath.Join(t.TempDir(), "out.json")
 	var stdout, stderr bytes.Buffer
 	code := runLoad([]string{"-url", url, "-c", "2", "-d", "10s", "-dead-after", "200ms", "-json", jsonPath, "-loops", "1"}, &stdout, &stderr)
-	if code != 1 {
-		t.Fatalf("exit %d, want 1", code)
+	if code != exitNoneSucceeded {
+		t.Fatalf("exit %d, want %d", code, exitNoneSucceeded)
 	}
-	if !strings.Contains(stderr.String(), "incomplete") || !strings.Contains(stderr.String(), "refused") {
+	if !strings.Contains(stderr.String(), "incomplete") || !strings.Contains(stderr.String(), "no request succeeded") ||
+		!strings.Contains(stderr.String(), "first connect error: connect: connection refused") {
 		t.Fatalf("stderr %q: want a clear message", stderr.String())
 	}
 	b, err := os.ReadFile(jsonPath)
@@ -148,13 +152,95 @@ func TestLoadAgainstNoServerExitsOneWithPartialJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var m struct {
-		Complete bool             `json:"complete"`
-		Errors   map[string]int64 `json:"errors"`
+		Complete    bool              `json:"complete"`
+		Errors      map[string]int64  `json:"errors"`
+		FirstErrors map[string]string `json:"first_errors"`
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.Complete || m.Errors["connect"] == 0 {
-		t.Fatalf("json: complete %v errors %v", m.Complete, m.Errors)
+	if m.Complete || m.Errors["connect"] == 0 || !strings.Contains(m.FirstErrors["connect"], "connection refused") {
+		t.Fatalf("json: complete %v errors %v first %v", m.Complete, m.Errors, m.FirstErrors)
+	}
+}
+
+// Go's net/http streaming a chunked answer, flushed in pieces: counted,
+// no errors, exit 0.
+func TestLoadReadsStreamedChunkedAnswers(t *testing.T) {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := range 3 {
+			fmt.Fprintf(w, "piece %d\n", i)
+			w.(http.Flusher).Flush()
+		}
+	}))
+	t.Cleanup(s.Close)
+	var stdout, stderr bytes.Buffer
+	code := runLoad([]string{"-url", s.URL + "/", "-c", "2", "-d", "300ms", "-json", "-", "-q", "-loops", "1"}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr: %s", code, stderr.String())
+	}
+	var m struct {
+		Requests    int64             `json:"requests"`
+		Errors      map[string]int64  `json:"errors"`
+		FirstErrors map[string]string `json:"first_errors"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	var errs int64
+	for _, n := range m.Errors {
+		errs += n
+	}
+	if m.Requests == 0 || errs != 0 || len(m.FirstErrors) != 0 {
+		t.Fatalf("requests %d errors %v first %v: want requests and no errors", m.Requests, m.Errors, m.FirstErrors)
+	}
+}
+
+// A server answering garbage: every request a parse error, exit 3, and
+// the first message in the summary, on stderr and in the JSON.
+func TestLoadAgainstGarbageExitsThreeAndSaysWhy(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				if _, err := c.Read(buf); err == nil {
+					c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n\r\n"))
+				}
+				c.Read(buf) // until the client gives up on the stream
+			}()
+		}
+	}()
+	jsonPath := filepath.Join(t.TempDir(), "out.json")
+	var stdout, stderr bytes.Buffer
+	code := runLoad([]string{"-url", "http://" + ln.Addr().String() + "/", "-c", "2", "-d", "300ms", "-json", jsonPath, "-loops", "1"}, &stdout, &stderr)
+	if code != exitNoneSucceeded {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitNoneSucceeded, stderr.String())
+	}
+	const want = `first parse error: wire: malformed response: bad status line at "SSH-2.0`
+	if !strings.Contains(stdout.String(), "F"+want[1:]) || !strings.Contains(stderr.String(), want) {
+		t.Fatalf("want %q in the summary and on stderr:\n%s\n%s", want, stdout.String(), stderr.String())
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		FirstErrors map[string]string `json:"first_errors"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains("first parse error: "+m.FirstErrors["parse"], want) {
+		t.Fatalf("first_errors %v, want parse: %q", m.FirstErrors, want)
 	}
 }

@@ -16,6 +16,14 @@
 // Transfer-Encoding (chunked or otherwise) gets 501 and an HTTP major version
 // other than 1 gets 505.
 //
+// The client side reads answers back. ParseResponse frames a whole
+// Content-Length answer in a buffer (what the models' proxies and tests
+// need); ResponseReader frames any HTTP/1.1 answer from bytes arriving in
+// pieces, as the load generator must: Content-Length, chunked with
+// extensions and trailers, close-delimited, interim 1xx answers skipped,
+// and HEAD, 204 and 304 without a body. Its errors say which part was
+// wrong ("bad chunk size line"), and every one wraps ErrMalformedResponse.
+//
 // Nothing here allocates per request: Parse only slices the caller's buffer
 // and the responses are prebuilt, apart from a Date header that is refreshed
 // at most once a second, as nginx does.

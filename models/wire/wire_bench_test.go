@@ -28,6 +28,8 @@ func BenchmarkParseRespond(b *testing.B) {
 	}
 }
 
+// BenchmarkParseResponse frames a whole Content-Length answer, as the
+// models' proxies do.
 func BenchmarkParseResponse(b *testing.B) {
 	var req Request
 	Parse([]byte("GET / HTTP/1.1\r\n\r\n"), &req)
@@ -38,5 +40,29 @@ func BenchmarkParseResponse(b *testing.B) {
 		if _, err := ParseResponse(in, &head); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkResponseReader is the load generator's framing: the
+// Content-Length case must cost what ParseResponse costs, and no framing
+// may allocate.
+func BenchmarkResponseReader(b *testing.B) {
+	var req Request
+	Parse([]byte("GET / HTTP/1.1\r\n\r\n"), &req)
+	for _, bc := range []struct{ name, resp string }{
+		{"content-length", string(NewResponder(14).Append(nil, &req))},
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7;x=y\r\nHello, \r\n7\r\nworld!\n\r\n0\r\nT: 1\r\n\r\n"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			in := []byte(bc.resp)
+			var r ResponseReader
+			b.ReportAllocs()
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				if n, done, err := r.Read(in, false); n != len(in) || !done || err != nil {
+					b.Fatal(n, done, err)
+				}
+			}
+		})
 	}
 }
