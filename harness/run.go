@@ -175,7 +175,8 @@ func (h *harness) resolveServers() ([]server, []string, error) {
 				}
 				continue
 			}
-			out = append(out, server{Server: e, peer: &p, version: p.Version})
+			// p.Entry, not e: Lookup took away what a missing module forbids.
+			out = append(out, server{Server: p.Entry, peer: &p, version: p.Version})
 		}
 	}
 	if len(out) == 0 {
