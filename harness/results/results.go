@@ -126,6 +126,10 @@ type Scenario struct {
 	Command []string       `json:"command,omitempty"` // how the server was started (one level's; the port varies)
 	Version string         `json:"version,omitempty"` // server version (peers), or the c10k version
 	CSVFile string         `json:"csv_file,omitempty"`
+	// BackendCommand is how the backend of a proxied scenario was started
+	// (one level's) and BackendCPUs where it was pinned.
+	BackendCommand []string `json:"backend_command,omitempty"`
+	BackendCPUs    string   `json:"backend_cpus,omitempty"`
 }
 
 // Failure is a level where the server died, refused connections, or ran

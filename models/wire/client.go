@@ -7,14 +7,21 @@ import (
 
 // ErrMalformedResponse is returned by ParseResponse for bytes that are not
 // a response the load generator can frame: a bad status line, a bad or
-// missing Content-Length, or a chunked body.
+// missing Content-Length, a transfer coding other than chunked, or a bad
+// chunk.
 var ErrMalformedResponse = errors.New("wire: malformed response")
 
 // ResponseHead is what the load generator needs of a response.
 type ResponseHead struct {
-	Status        int
-	KeepAlive     bool
+	Status    int
+	KeepAlive bool
+	// ContentLength is the body's length; -1 for a chunked body, whose
+	// bytes on the wire are not the body alone.
 	ContentLength int
+	// Chunked: the body came in chunks (Transfer-Encoding: chunked), as
+	// nginx sends an answer whose length it does not know in advance (its
+	// gather, made of subrequests).
+	Chunked bool
 }
 
 // ParseResponse frames the response at the start of buf, with the same
@@ -56,7 +63,10 @@ func ParseResponse(buf []byte, resp *ResponseHead) (n int, err error) {
 			}
 			resp.ContentLength = cl
 		case equalFold(name, "transfer-encoding"):
-			return 0, ErrMalformedResponse
+			if !equalFold(value, "chunked") {
+				return 0, ErrMalformedResponse
+			}
+			resp.Chunked = true
 		case equalFold(name, "connection"):
 			c, k := connectionTokens(value)
 			if c {
@@ -65,6 +75,11 @@ func ParseResponse(buf []byte, resp *ResponseHead) (n int, err error) {
 				resp.KeepAlive = true
 			}
 		}
+	}
+	if resp.Chunked {
+		// Transfer-Encoding overrides Content-Length (RFC 9112 6.3).
+		resp.ContentLength = -1
+		return chunkedEnd(buf, next)
 	}
 	if resp.ContentLength < 0 {
 		if resp.Status == 204 || resp.Status == 304 || resp.Status < 200 {
@@ -78,6 +93,95 @@ func ParseResponse(buf []byte, resp *ResponseHead) (n int, err error) {
 		return 0, nil
 	}
 	return total, nil
+}
+
+// maxChunkLine bounds a chunk-size line (size, extensions) and a trailer
+// line, so that bytes without a line end cannot grow a buffer for ever.
+const maxChunkLine = 1024
+
+// chunkedEnd returns the end of the chunked body starting at pos: the
+// offset after its last chunk and trailer section, 0 and nil when more is
+// needed, or ErrMalformedResponse. Chunk payloads are skipped, not
+// copied, and add up to at most MaxBodyBytes.
+func chunkedEnd(buf []byte, pos int) (int, error) {
+	body := 0
+	for {
+		line, next, ok := nextLine(buf, pos)
+		if !ok {
+			return 0, lineTooLong(buf, pos)
+		}
+		size, err := parseChunkSize(line)
+		if err != nil {
+			return 0, err
+		}
+		pos = next
+		if size == 0 {
+			break
+		}
+		if body += size; body > MaxBodyBytes {
+			return 0, ErrMalformedResponse
+		}
+		// The payload, then its CRLF.
+		if len(buf) < pos+size+2 {
+			return 0, nil
+		}
+		if buf[pos+size] != '\r' || buf[pos+size+1] != '\n' {
+			return 0, ErrMalformedResponse
+		}
+		pos += size + 2
+	}
+	// Trailer fields, if any, up to an empty line.
+	for {
+		line, next, ok := nextLine(buf, pos)
+		if !ok {
+			return 0, lineTooLong(buf, pos)
+		}
+		pos = next
+		if len(line) == 0 {
+			return pos, nil
+		}
+	}
+}
+
+// parseChunkSize reads the hex size at the start of a chunk-size line,
+// ignoring chunk extensions (";name=value").
+func parseChunkSize(line []byte) (int, error) {
+	n, digits := 0, 0
+	for _, c := range line {
+		var d int
+		switch {
+		case isDigit(c):
+			d = int(c - '0')
+		case c >= 'a' && c <= 'f':
+			d = int(c-'a') + 10
+		case c >= 'A' && c <= 'F':
+			d = int(c-'A') + 10
+		case c == ';' || c == ' ' || c == '\t':
+			if digits == 0 {
+				return 0, ErrMalformedResponse
+			}
+			return n, nil
+		default:
+			return 0, ErrMalformedResponse
+		}
+		if digits++; digits > 8 {
+			return 0, ErrMalformedResponse
+		}
+		n = n<<4 | d
+	}
+	if digits == 0 {
+		return 0, ErrMalformedResponse
+	}
+	return n, nil
+}
+
+// lineTooLong: a line still without its end is malformed once it is
+// longer than any chunk-size or trailer line may be; else read more.
+func lineTooLong(buf []byte, pos int) error {
+	if len(buf)-pos > maxChunkLine {
+		return ErrMalformedResponse
+	}
+	return nil
 }
 
 func incompleteResponse(buf []byte) error {
