@@ -93,7 +93,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (opt harness.Options, stat
 	fs := newFlagSet("c10k bench", benchHelp, stderr)
 	var (
 		full   = fs.Bool("full", false, "run the full grid (larger levels, 10 s per level, 3 repeats)")
-		smoke  = fs.Bool("smoke", false, "run the smoke grid (models only unless -models says otherwise: idle 200 and concurrency 10, 2 s each)")
+		smoke  = fs.Bool("smoke", false, "run the smoke grid (models only unless -models says otherwise: idle 200, concurrency 10 and proxy 10, 2 s each)")
 		models = fs.String("models", "", "comma-separated `servers`: models ("+strings.Join(registry.Names(registry.OfKind(results.KindModel)), ", ")+
 			") and peers ("+strings.Join(registry.Names(registry.OfKind(results.KindPeer)), ", ")+"); default: every model and every installed peer")
 		scenarios = fs.String("scenarios", "", "comma-separated `scenarios` ("+strings.Join(scenario.Names, ", ")+"); default: all of the grid's")

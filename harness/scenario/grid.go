@@ -25,7 +25,7 @@ var Names = []string{Idle, Concurrency, Rate, Wait, CPU, Proxy, Gather}
 
 // Grid names.
 const (
-	Smoke = "smoke" // CI: idle 200 and concurrency 10, 2 s each: well under a minute for the models
+	Smoke = "smoke" // CI: idle 200, concurrency 10 and proxy 10, 2 s each: about half a minute for the models
 	Quick = "quick" // the default: about 10 minutes on 2 cores
 	Full  = "full"  // the larger grid, with repeats
 )
