@@ -78,7 +78,10 @@ func fakeServe(args []string) int {
 	fs.String("addr", "", "")
 	fs.Int("body", 0, "")
 	fs.Duration("work", 0, "")
-	fs.Duration("wait", 0, "")
+	wait := fs.Duration("wait", 0, "")
+	upstream := fs.String("upstream", "", "")
+	fanout := fs.Int("fanout", 1, "")
+	fs.Duration("upstream-timeout", 0, "")
 	if fs.Parse(args) != nil {
 		return 2
 	}
@@ -114,22 +117,46 @@ func fakeServe(args []string) int {
 			fmt.Fprintf(os.Stderr, "runtime: program exceeds %d-thread limit\n", crashAbove)
 			os.Exit(2)
 		}
-		go serveConn(c)
+		go serveConn(c, *wait, *upstream, *fanout)
 	}
 }
 
-func serveConn(c net.Conn) {
+// serveConn answers every request on c after wait, and with an upstream
+// after fanout calls to it, one after another on one connection of its
+// own (a fake: the real models are tested in models/modeltest).
+func serveConn(c net.Conn, wait time.Duration, upstream string, fanout int) {
 	defer c.Close()
 	r := bufio.NewReader(c)
+	var up net.Conn
+	var upr *bufio.Reader
+	if upstream != "" {
+		var err error
+		if up, err = net.Dial("tcp4", upstream); err != nil {
+			return
+		}
+		defer up.Close()
+		upr = bufio.NewReader(up)
+	}
+	buf := make([]byte, len(fakeResponse))
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
 			return
 		}
-		if line == "\r\n" {
-			if _, err := io.WriteString(c, fakeResponse); err != nil {
+		if line != "\r\n" {
+			continue
+		}
+		time.Sleep(wait)
+		for i := 0; up != nil && i < fanout; i++ {
+			if _, err := io.WriteString(up, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
 				return
 			}
+			if _, err := io.ReadFull(upr, buf); err != nil {
+				return
+			}
+		}
+		if _, err := io.WriteString(c, fakeResponse); err != nil {
+			return
 		}
 	}
 }

@@ -31,7 +31,7 @@ const (
 func (h *harness) runLevel(st scenario.Step) levelResult {
 	lv := &level{h: h, st: st, epoch: time.Now()}
 	defer lv.cleanup()
-	if !lv.startServer() {
+	if !lv.startBackend() || !lv.startServer() {
 		return lv.res
 	}
 	defer time.Sleep(afterLevel)
@@ -41,6 +41,7 @@ func (h *harness) runLevel(st scenario.Step) levelResult {
 	}
 	samples, loadExit := lv.awaitLoad()
 	exit := lv.rs.stop()
+	backendSamples, backendExit := lv.stopBackend()
 	if f := lv.res.failure; f != nil {
 		return lv.fail(f, exit)
 	}
@@ -53,7 +54,12 @@ func (h *harness) runLevel(st scenario.Step) levelResult {
 	case refused(load):
 		return lv.fail(lv.newFailure(results.FailureRefused, fmt.Sprintf("no request succeeded: errors %v", load.Errors)), exit)
 	}
-	lv.res.m = lv.measurement(baseline, samples, load, exit)
+	var be *results.Backend
+	if lv.be != nil {
+		w := loadWindow(lv.loadStart, load)
+		be = lv.be.figures(backendSamples, w, (w.start+w.end)/2, backendExit)
+	}
+	lv.res.m = lv.measurement(baseline, samples, load, exit, be)
 	return lv.res
 }
 
@@ -64,6 +70,7 @@ type level struct {
 	epoch time.Time // the level's clock: samples and the window are seconds since it
 	res   levelResult
 
+	be        *backend         // the backend of a proxied level, once started
 	rs        *running         // the server, once started
 	smp       *sampler.Sampler // sampling the server, once it is up
 	load      *proc.Process    // the load generator, once started
@@ -118,7 +125,44 @@ func (lv *level) stop() (exit string) {
 	if lv.rs != nil {
 		exit = lv.rs.stop()
 	}
+	lv.stopBackend()
 	return exit
+}
+
+// stopBackend stops the backend, after the server so that the server
+// never sees it go; safe to call twice, and without a backend.
+func (lv *level) stopBackend() ([]results.Sample, string) {
+	if lv.be == nil {
+		return nil, ""
+	}
+	return lv.be.stop()
+}
+
+// startBackend starts the backend of a proxied level; true when there is
+// none to start or it listens, false when it did not come up or the run
+// is ending.
+func (lv *level) startBackend() bool {
+	sc := lv.st.Scenario
+	if sc.BackendWaitMS <= 0 {
+		return true
+	}
+	be, err := lv.h.startBackend(sc, lv.epoch)
+	lv.be = be
+	lv.res.backend = be
+	switch {
+	case err == nil:
+		return true
+	case lv.h.ctx.Err() != nil:
+		lv.interrupt()
+	default:
+		f := lv.newFailure(results.FailureStart, "backend did not start: "+err.Error())
+		_, f.Exit = lv.stopBackend()
+		if be != nil {
+			f.Stderr = be.stderr.Lines()
+		}
+		lv.res.failure = f
+	}
+	return false
 }
 
 // cleanup removes what the level left behind: a peer's directory and the
@@ -137,7 +181,7 @@ func (lv *level) cleanup() {
 // when it did not come up or the run is ending.
 func (lv *level) startServer() bool {
 	srv := lv.h.out.serverOf(lv.st.Server.Name)
-	rs, err := lv.h.startServer(srv, lv.st.Scenario, lv.epoch)
+	rs, err := lv.h.startServer(srv, lv.st.Scenario, lv.st.Level, lv.be, lv.epoch)
 	lv.rs = rs
 	if rs != nil {
 		lv.res.command = rs.args
@@ -231,9 +275,14 @@ func (lv *level) awaitLoad() (samples []results.Sample, loadExit string) {
 }
 
 // measurement turns the level's samples and load result into its
-// Measurement, and keeps the load generator's hgrm file beside it.
-func (lv *level) measurement(baseline results.Sample, samples []results.Sample, load loadgen.Result, exit string) *results.Measurement {
-	m := measure(baseline, samples, load, lv.loadStart, cpuCount(lv.h.opt.LoadCPUs))
+// Measurement, with the backend's figures when it had one, and keeps the load generator's hgrm file beside it.
+func (lv *level) measurement(baseline results.Sample, samples []results.Sample, load loadgen.Result, exit string, be *results.Backend) *results.Measurement {
+	var backendCPU float64
+	if be != nil {
+		backendCPU = be.CPUUtil
+	}
+	m := measure(baseline, samples, load, lv.loadStart, cpuCount(lv.h.opt.LoadCPUs), backendCPU)
+	m.Backend = be
 	m.Repeat = lv.st.Repeat
 	m.ReadyS = lv.rs.readyS
 	m.ServerExit = exit
@@ -265,7 +314,14 @@ func loadArgs(st scenario.Step, port int, jsonPath, hgrmPath string) []string {
 	case scenario.Rate:
 		a = append(a, "-c", strconv.Itoa(sc.Connections), "-rate", strconv.Itoa(st.Level))
 	default:
-		a = append(a, "-c", strconv.Itoa(st.Level))
+		// Closed loop at the level's connections (gather: a fixed C, the
+		// level is K).
+		a = append(a, "-c", strconv.Itoa(scenario.Conns(sc, st.Level)))
+		if sc.FanoutLevels {
+			// K sequential 10 ms calls take K x 10 ms: keep the timeout
+			// above that, so a slow model is measured, not timed out.
+			a = append(a, "-timeout", dur(math.Ceil(max(defaultTimeout.Seconds(), 3*float64(st.Level)*sc.BackendWaitMS/1e3))))
+		}
 	}
 	return a
 }

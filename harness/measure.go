@@ -112,7 +112,10 @@ func cpuOf(s *results.Sample) (user, sys float64) {
 // baseline is the sample taken before the load started; loadStart is when
 // the load generator was started, on the samples' clock; loadCPUs is how
 // many CPUs the load generator may use.
-func measure(baseline results.Sample, samples []results.Sample, load loadgen.Result, loadStart float64, loadCPUs int) results.Measurement {
+//
+// backendCPU is the cores a proxied level's backend used over the window:
+// part of the run, not noise from elsewhere.
+func measure(baseline results.Sample, samples []results.Sample, load loadgen.Result, loadStart float64, loadCPUs int, backendCPU float64) results.Measurement {
 	m := results.Measurement{
 		Load:            load,
 		Baseline:        baseline.Proc,
@@ -154,7 +157,7 @@ func measure(baseline results.Sample, samples []results.Sample, load loadgen.Res
 		m.LoadCPUUtil = loadCPU / dt
 		harnessCPU := sb.HarnessCPUS - sa.HarnessCPUS
 		m.HarnessCPUUtil = harnessCPU / dt
-		m.OtherCPUUtil = math.Max(0, (sb.CPUBusyS-sa.CPUBusyS)-(ub-ua+yb-ya)-loadCPU-harnessCPU) / dt
+		m.OtherCPUUtil = math.Max(0, (sb.CPUBusyS-sa.CPUBusyS)-(ub-ua+yb-ya)-loadCPU-harnessCPU-backendCPU*dt) / dt
 		m.StealUtil = (sb.StealS - sa.StealS) / dt
 		if load.RPS > 0 {
 			m.ServerCPUPerReqUS = m.ServerCPUUtil / load.RPS * 1e6

@@ -57,7 +57,7 @@ func TestMeasure(t *testing.T) {
 		ss = append(ss, s)
 	}
 	load := loadgen.Result{RPS: 10000, DurationS: 4, IdleOpenS: 0.5, WarmupS: 0.5, IdleRequested: 996, IdleOpened: 996, IdleAlive: 900, Complete: true}
-	m := measure(base, ss, load, 0.5, 1)
+	m := measure(base, ss, load, 0.5, 1, 0)
 	if !near(m.WindowStartS, 1.5) || !near(m.WindowEndS, 5.5) || !near(m.PointT, 3.5) {
 		t.Errorf("window %v-%v point %v", m.WindowStartS, m.WindowEndS, m.PointT)
 	}
@@ -93,11 +93,11 @@ func TestMeasureSadThreadChurnElsewhere(t *testing.T) {
 		}
 		ss = append(ss, s)
 	}
-	quiet := measure(base, ss[:4], loadgen.Result{RPS: 1, DurationS: 1, Complete: true}, 0, 1)
+	quiet := measure(base, ss[:4], loadgen.Result{RPS: 1, DurationS: 1, Complete: true}, 0, 1, 0)
 	if quiet.Noisy || quiet.OtherTasksDelta != 0 {
 		t.Errorf("quiet level: noisy %v, other tasks %d", quiet.Noisy, quiet.OtherTasksDelta)
 	}
-	noisy := measure(base, ss, loadgen.Result{RPS: 1, DurationS: 3, Complete: true}, 0, 1)
+	noisy := measure(base, ss, loadgen.Result{RPS: 1, DurationS: 3, Complete: true}, 0, 1, 0)
 	if !noisy.Noisy || noisy.OtherTasksDelta != 9000 || !strings.Contains(strings.Join(noisy.Notes, ";"), "unreliable") {
 		t.Errorf("churn not flagged: noisy %v, other tasks %d, notes %v", noisy.Noisy, noisy.OtherTasksDelta, noisy.Notes)
 	}
@@ -110,20 +110,20 @@ func TestMeasureSadNoisyAndSaturated(t *testing.T) {
 		s.Load = &results.Proc{UserCPUSec: float64(i) * 0.49}
 		ss = append(ss, s)
 	}
-	m := measure(results.Sample{}, ss, loadgen.Result{RPS: 1, DurationS: 3, Complete: true, LoopBusy: 0.97}, 0, 1)
+	m := measure(results.Sample{}, ss, loadgen.Result{RPS: 1, DurationS: 3, Complete: true, LoopBusy: 0.97}, 0, 1, 0)
 	if !m.Noisy || !strings.Contains(strings.Join(m.Notes, ";"), "saturated") {
 		t.Errorf("noisy %v notes %v", m.Noisy, m.Notes)
 	}
 	// A generator polling at a full core but with little to do is not
 	// saturated: its CPU says nothing, its loop_busy does.
-	spinning := measure(results.Sample{}, ss, loadgen.Result{RPS: 1, DurationS: 3, Complete: true, LoopBusy: 0.3}, 0, 1)
+	spinning := measure(results.Sample{}, ss, loadgen.Result{RPS: 1, DurationS: 3, Complete: true, LoopBusy: 0.3}, 0, 1, 0)
 	if strings.Contains(strings.Join(spinning.Notes, ";"), "saturated") {
 		t.Errorf("a 30%% busy generator flagged saturated: %v", spinning.Notes)
 	}
 	if m.PerConn.Conns != 0 || m.PerConn.PSSBytes != 0 {
 		t.Errorf("per conn without connections: %+v", m.PerConn)
 	}
-	if got := measure(results.Sample{}, nil, loadgen.Result{}, 0, 1); len(got.Notes) == 0 {
+	if got := measure(results.Sample{}, nil, loadgen.Result{}, 0, 1, 0); len(got.Notes) == 0 {
 		t.Error("no note for a level without samples")
 	}
 }

@@ -25,10 +25,13 @@ type Options struct {
 	Repeats    int      // 0: 1, or 3 with the full grid
 	ServerCPUs string   // CPU list for servers, e.g. "0"
 	LoadCPUs   string   // CPU list for the load generator, e.g. "1"
-	ScriptsDir string   // where the peers' templates are
-	Version    string   // c10k version, recorded
-	BodyBytes  int      // response body size of our models (the peers serve 14)
-	Period     time.Duration
+	// BackendCPUs is the CPU list of the proxy scenarios' backend; "": the
+	// CPUs neither servers nor load use, if any, else LoadCPUs.
+	BackendCPUs string
+	ScriptsDir  string // where the peers' templates are
+	Version     string // c10k version, recorded
+	BodyBytes   int    // response body size of our models (the peers serve 14)
+	Period      time.Duration
 	// LevelBudget, when set, replaces the plan's time budget of every
 	// level (twice its estimate plus 20 s): a level still running after it
 	// is stopped and recorded as a failure.

@@ -46,6 +46,7 @@ var runNotes = []string{
 	"context switches are summed over every thread only while the server has at most 2,000 threads on every sample; above that, once a second (ctxt_all_threads in each sample says which)",
 	"each level runs against a fresh server process; Go servers run with GOMAXPROCS unset, so the Go runtime sizes it from the CPU affinity (1 when pinned to one CPU)",
 	"the load generator runs from a private copy of the c10k binary: sharing the server's executable pages would lower the server's PSS the moment it starts, and bias every per-connection PSS figure",
+	"proxy and gather levels put a real backend behind the server: `c10k serve -model epoll -wait 10ms`, started before the server from the load generator's private binary, pinned to backend_cpus (the load generator's CPUs unless the machine has CPUs to spare), sampled apart (measurement.backend) and stopped after the level; the server's per_conn figures include its upstream sockets, and in closed loop, with one request in flight per connection, they are also the cost per in-flight request",
 }
 
 // Run runs the plan described by opt and writes the run directory. It
@@ -91,6 +92,9 @@ func (h *harness) prepare() error {
 	}
 	grid = placeServers(grid)
 	raiseFileLimit()
+	if h.opt.BackendCPUs == "" {
+		h.opt.BackendCPUs = backendCPUs(h.opt.ServerCPUs, h.opt.LoadCPUs)
+	}
 	env, envErr := procfs.ReadEnv()
 	h.env = env
 	h.run = results.Run{
@@ -105,6 +109,7 @@ func (h *harness) prepare() error {
 			Full: h.opt.Grid == scenario.Full, Repeats: h.opt.repeats(), Scenarios: grid,
 			ServerCPUs: h.opt.ServerCPUs, LoadCPUs: h.opt.LoadCPUs, BodyBytes: h.opt.BodyBytes,
 			Grid: h.opt.Grid, SampleMS: int(h.opt.Period / time.Millisecond), Binary: h.opt.Binary,
+			BackendCPUs: h.opt.BackendCPUs,
 		},
 	}
 	h.run.HarnessPID = os.Getpid()
@@ -196,7 +201,8 @@ func (h *harness) resolveServers() ([]server, []string, error) {
 				}
 				continue
 			}
-			out = append(out, server{Server: e, peer: &p, version: p.Version})
+			// p.Entry, not e: Lookup took away what a missing module forbids.
+			out = append(out, server{Server: p.Entry, peer: &p, version: p.Version})
 		}
 	}
 	if len(out) == 0 {

@@ -151,6 +151,80 @@ func TestRunRecordsACrashAndGoesOn(t *testing.T) {
 	}
 }
 
+// TestRunProxiesThroughABackend runs a proxy scenario end to end: each
+// level starts a backend before the server, the server is told its
+// address, the backend is sampled apart and stopped after the level, and
+// the figures are what a 10 ms backend allows.
+func TestRunProxiesThroughABackend(t *testing.T) {
+	pidDir := t.TempDir()
+	t.Setenv(fakeDirEnv, pidDir)
+	out := filepath.Join(t.TempDir(), "run")
+	proxy := scenario.Describe(scenario.Proxy)
+	gather := scenario.Describe(scenario.Gather)
+	proxy.Levels, proxy.DurationS, proxy.WarmupS = []int{5, 20}, 1, 0.3
+	gather.Levels, gather.DurationS, gather.WarmupS, gather.Connections = []int{1, 3}, 1, 0.3, 5
+	opt := testOptions(out, []results.ScenarioConfig{proxy, gather})
+	run, err := Run(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != results.StatusComplete || run.Done != 4 || run.Failures != 0 {
+		t.Fatalf("status %s, done %d of %d, failures %d; want complete, 4, 0", run.Status, run.Done, run.Planned, run.Failures)
+	}
+	got, scs := checkRunDir(t, out)
+	if got.Config.BackendCPUs == "" {
+		t.Error("run.json does not say where the backend ran")
+	}
+	for _, sc := range scs {
+		if !strings.Contains(strings.Join(sc.BackendCommand, " "), "-wait 10ms") || sc.BackendCPUs != got.Config.BackendCPUs {
+			t.Errorf("%s: backend command %q on %q", sc.Scenario, sc.BackendCommand, sc.BackendCPUs)
+		}
+		if !strings.Contains(strings.Join(sc.Command, " "), "-upstream 127.0.0.1:") {
+			t.Errorf("%s: server command %q has no -upstream", sc.Scenario, sc.Command)
+		}
+		for _, lv := range sc.Levels {
+			m := lv.Repeats[0]
+			conns := scenario.Conns(sc.Config, lv.Level)
+			k := scenario.Fanout(sc.Config, lv.Level)
+			// Closed loop over a 10 ms backend called k times one after
+			// another: at most conns / (k x 10 ms) requests a second. No
+			// lower bound beyond some: the machine may be busy.
+			ceiling := float64(conns) / (float64(k) * 0.010)
+			if m.Load.RPS <= 0 || m.Load.RPS > 1.1*ceiling {
+				t.Errorf("%s level %d: %.0f req/s, want up to %.0f", sc.Scenario, lv.Level, m.Load.RPS, ceiling)
+			}
+			b := m.Backend
+			if b == nil {
+				t.Errorf("%s level %d: no backend figures", sc.Scenario, lv.Level)
+				continue
+			}
+			// The most upstream connections the backend saw: on a busy
+			// machine the point may catch the fakes still connecting.
+			// -1 throughout: the kernel was not asked (sock_diag failed).
+			most := -1
+			for _, s := range b.Samples {
+				most = max(most, s.ServerConns)
+			}
+			if most == 0 || most > conns || len(b.Samples) < 2 || b.Point.Threads == 0 || b.WaitMS != 10 {
+				t.Errorf("%s level %d: implausible backend: up to %d conns, %d samples, %d threads", sc.Scenario, lv.Level, most, len(b.Samples), b.Point.Threads)
+			}
+			// The server holds the client's connection and its upstream
+			// one: about two descriptors per in-flight request.
+			if fds := m.PerConn.FDs; m.PerConn.Conns == conns && (fds < 1.5 || fds > 2.5) {
+				t.Errorf("%s level %d: %.2f fds per in-flight request, want about 2", sc.Scenario, lv.Level, fds)
+			}
+		}
+	}
+	if names := fakePIDs(pidDir); len(names) != 3*4 {
+		t.Errorf("%d processes started, want a backend, a server and a load generator for each of 4 levels", len(names))
+	}
+	for _, pid := range fakePIDs(pidDir) {
+		if alive(pid) {
+			t.Errorf("pid %d still running", pid)
+		}
+	}
+}
+
 func equalInts(a, b []int) bool {
 	if len(a) != len(b) {
 		return false

@@ -46,8 +46,9 @@ type running struct {
 	dir    string // peer's temporary directory, removed on stop
 }
 
-// startServer starts srv for one level of sc and waits until it serves.
-func (h *harness) startServer(srv server, sc results.ScenarioConfig, epoch time.Time) (*running, error) {
+// startServer starts srv for one level of sc and waits until it serves;
+// with a backend, srv proxies to it.
+func (h *harness) startServer(srv server, sc results.ScenarioConfig, level int, be *backend, epoch time.Time) (*running, error) {
 	r := &running{stderr: proc.NewTail(stderrLines)}
 	var (
 		spec  proc.Spec
@@ -61,6 +62,9 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, epoch time.
 		if sc.WaitMS > 0 {
 			args = append(args, "-wait", fmtDur(sc.WaitMS*1e6))
 		}
+		if be != nil {
+			args = append(args, upstreamArgs(be, sc, level)...)
+		}
 		lines = newLineWatch("listening on ")
 		spec = proc.Spec{Path: h.opt.Binary, Args: args, Stdout: lines}
 		r.args = append([]string{h.opt.Binary}, args...)
@@ -72,12 +76,16 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, epoch time.
 		r.dir = dir
 		r.port = pickPort(h.env.PortRangeLow)
 		backlog := max(h.env.Somaxconn, 511)
-		args, err := srv.peer.Prepare(dir, r.port, backlog, h.env.NoFileHard)
+		var up peers.Upstream
+		if be != nil {
+			up = peers.Upstream{Addr: be.addr(), Fanout: scenario.Fanout(sc, level), Gather: sc.FanoutLevels}
+		}
+		args, err := srv.peer.Prepare(dir, r.port, backlog, h.env.NoFileHard, up)
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
-		h.keepPeerConf(srv.Name, filepath.Join(dir, srv.Name+".conf"))
+		h.keepPeerConf(peerConfName(srv.Name, sc, level), filepath.Join(dir, srv.Name+".conf"))
 		spec = proc.Spec{Path: args[0], Args: args[1:], Stdout: r.stderr}
 		r.args = args
 	}
@@ -123,6 +131,19 @@ func serverCPUs(opt Options, sc results.ScenarioConfig) string {
 }
 
 func contextErr(h *harness) error { return fmt.Errorf("harness: %w", context.Cause(h.ctx)) }
+
+// peerConfName is the name a peer's rendered configuration is kept under
+// in results/peers/: one plain, one per proxy scenario, and for a peer
+// that fans out one per K (the configurations differ in their K lines).
+func peerConfName(name string, sc results.ScenarioConfig, level int) string {
+	switch {
+	case sc.BackendWaitMS <= 0:
+		return name
+	case sc.FanoutLevels:
+		return name + "-" + sc.Name + "-k" + strconv.Itoa(level)
+	}
+	return name + "-" + sc.Name
+}
 
 // stop stops the server's process group and cleans up; it returns how
 // the server ended.

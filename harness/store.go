@@ -15,6 +15,7 @@ type levelResult struct {
 	failure     *results.Failure
 	interrupted bool
 	command     []string
+	backend     *backend // the level's backend, if it had one (its command and CPUs are recorded)
 }
 
 type fileKey struct{ scenario, server string }
@@ -70,6 +71,9 @@ func (s *store) record(st scenario.Step, r levelResult) {
 	}
 	if len(sc.Command) == 0 && len(r.command) > 0 {
 		sc.Command = r.command
+	}
+	if len(sc.BackendCommand) == 0 && r.backend != nil && len(r.backend.args) > 0 {
+		sc.BackendCommand, sc.BackendCPUs = r.backend.args, r.backend.cpus
 	}
 	if r.failure != nil {
 		sc.Failures = append(sc.Failures, *r.failure)

@@ -1,6 +1,9 @@
 #!/bin/sh
 # Installs nginx and Apache httpd (with its prefork, worker and event MPMs)
-# as reference servers for `c10k bench`. Debian/Ubuntu, as root.
+# as reference servers for `c10k bench`. Debian/Ubuntu, as root. nginx gets
+# ngx_http_echo (libnginx-mod-http-echo): its parallel subrequests are how
+# nginx takes part in the gather scenario; Apache proxies with mod_proxy_http,
+# which Debian's apache2 ships.
 #
 # The harness starts each peer itself, from scripts/nginx.conf.tmpl and
 # scripts/apache.conf.tmpl, on a loopback port it picks, so the system
@@ -27,7 +30,7 @@ cleanup() { [ -n "$made_policy" ] && rm -f "$policy"; }
 trap cleanup EXIT
 
 apt-get update -qq
-apt-get install -y -qq nginx apache2 >/dev/null
+apt-get install -y -qq nginx libnginx-mod-http-echo apache2 >/dev/null
 
 for svc in nginx apache2; do
 	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
@@ -39,8 +42,14 @@ done
 
 echo "installed:"
 /usr/sbin/nginx -v 2>&1
+f=/usr/lib/nginx/modules/ngx_http_echo_module.so
+if [ -f "$f" ]; then echo "nginx echo module: $f"; else echo "nginx echo module: missing (nginx sits out gather)" >&2; fi
 /usr/sbin/apache2 -v | head -1
 for mpm in prefork worker event; do
 	f=/usr/lib/apache2/modules/mod_mpm_$mpm.so
 	if [ -f "$f" ]; then echo "apache MPM $mpm: $f"; else echo "apache MPM $mpm: missing" >&2; fi
+done
+for mod in proxy proxy_http; do
+	f=/usr/lib/apache2/modules/mod_$mod.so
+	if [ -f "$f" ]; then echo "apache mod_$mod: $f"; else echo "apache mod_$mod: missing (apache sits out proxy)" >&2; fi
 done

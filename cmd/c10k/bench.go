@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -52,7 +53,7 @@ Examples:
 
 var benchHelp = help{
 	synopsis: "c10k bench [-scenarios a,b] [-models m1,m2] [-full|-smoke] [-repeats N] [-out DIR]\n" +
-		"                  [-server-cpus LIST] [-load-cpus LIST]",
+		"                  [-server-cpus LIST] [-load-cpus LIST] [-backend-cpus LIST]",
 	about: "Runs each scenario at each level against each server: a fresh server process\n" +
 		"per level pinned to -server-cpus, `c10k load` pinned to -load-cpus, the server's\n" +
 		"process tree and the machine sampled from /proc. Writes DIR/run.json, one\n" +
@@ -92,7 +93,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (opt harness.Options, stat
 	fs := newFlagSet("c10k bench", benchHelp, stderr)
 	var (
 		full   = fs.Bool("full", false, "run the full grid (larger levels, 10 s per level, 3 repeats)")
-		smoke  = fs.Bool("smoke", false, "run the smoke grid (models only unless -models says otherwise: idle 200 and concurrency 10, 2 s each)")
+		smoke  = fs.Bool("smoke", false, "run the smoke grid (models only unless -models says otherwise: idle 200, concurrency 10 and proxy 10, 2 s each)")
 		models = fs.String("models", "", "comma-separated `servers`: models ("+strings.Join(registry.Names(registry.OfKind(results.KindModel)), ", ")+
 			") and peers ("+strings.Join(registry.Names(registry.OfKind(results.KindPeer)), ", ")+"); default: every model and every installed peer")
 		scenarios = fs.String("scenarios", "", "comma-separated `scenarios` ("+strings.Join(scenario.Names, ", ")+"); default: all of the grid's")
@@ -101,6 +102,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (opt harness.Options, stat
 	fs.IntVar(&opt.Repeats, "repeats", 0, "repeats per level; default 1, or 3 with -full")
 	fs.StringVar(&opt.ServerCPUs, "server-cpus", "0", "CPU `list` servers are pinned to (before exec: every thread inherits it)")
 	fs.StringVar(&opt.LoadCPUs, "load-cpus", "1", "CPU `list` the load generator is pinned to")
+	fs.StringVar(&opt.BackendCPUs, "backend-cpus", "", "CPU `list` the proxy scenarios' backend is pinned to; default: CPUs neither\n"+
+		"servers nor load use, if any, else -load-cpus")
 	fs.StringVar(&opt.ScriptsDir, "scripts", "", "`directory` with the peers' configuration templates; default: scripts/ of this checkout")
 	fs.DurationVar(&opt.Period, "sample", 250*time.Millisecond, "sampling `period` of /proc")
 	fs.BoolVar(&opt.DryRun, "plan", false, "print the plan (levels, skips, warnings, estimated time) and exit")
@@ -227,7 +230,10 @@ func checkBenchFlags(fs *flag.FlagSet, full, smoke bool, opt *harness.Options) e
 	if err := unix.SchedGetaffinity(0, &mine); err != nil {
 		return fmt.Errorf("reading CPU affinity: %w", err)
 	}
-	for _, f := range []struct{ name, list string }{{"-server-cpus", opt.ServerCPUs}, {"-load-cpus", opt.LoadCPUs}} {
+	for _, f := range []struct{ name, list string }{{"-server-cpus", opt.ServerCPUs}, {"-load-cpus", opt.LoadCPUs}, {"-backend-cpus", opt.BackendCPUs}} {
+		if f.list == "" {
+			continue
+		}
 		set, err := proc.ParseCPUList(f.list)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.name, err)
@@ -267,6 +273,12 @@ func findScripts(exe string) string {
 func printPlan(w io.Writer, run results.Run) {
 	for _, sc := range run.Config.Scenarios {
 		fmt.Fprintf(w, "%-12s levels %v, %.1f s + %.1f s warm-up each\n", sc.Name, sc.Levels, sc.DurationS, sc.WarmupS)
+	}
+	for _, so := range run.SitOuts {
+		fmt.Fprintf(w, "sits out: %s %s: %s\n", so.Server, so.Scenario, so.Reason)
+	}
+	if slices.ContainsFunc(run.Config.Scenarios, func(sc results.ScenarioConfig) bool { return sc.BackendWaitMS > 0 }) {
+		fmt.Fprintf(w, "backend of the proxy scenarios on CPUs %s\n", run.Config.BackendCPUs)
 	}
 	fmt.Fprintf(w, "servers: %s\n", strings.Join(run.Config.Servers, ", "))
 	for _, wn := range run.Warnings {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,9 +27,38 @@ func init() {
 	}
 }
 
+// checkProxyLevel checks that a proxy level at C=10 in front of a 10 ms
+// backend measured what such a level can: at most C / 10 ms requests a
+// second, no answer faster than the backend's wait, the backend sampled
+// apart with the server's upstream connections, and two descriptors per
+// in-flight request (the client's socket and the upstream one).
+func checkProxyLevel(t *testing.T, name, server string, m results.Measurement) {
+	t.Helper()
+	const conns, waitUS = 10, 10000
+	if ceiling := float64(conns) * 1e6 / waitUS; m.Load.RPS > 1.1*ceiling || m.Load.RPS < 0.1*ceiling {
+		t.Errorf("%s: %.0f req/s, want up to C / wait = %.0f", name, m.Load.RPS, ceiling)
+	}
+	if m.Load.Latency.P50 < waitUS {
+		t.Errorf("%s: p50 %.0f us, faster than the backend's %d us wait", name, m.Load.Latency.P50, waitUS)
+	}
+	b := m.Backend
+	if b == nil {
+		t.Fatalf("%s: no backend figures", name)
+	}
+	if b.Conns < 1 || b.Conns > 2*conns || len(b.Samples) < 4 || b.Point.Threads == 0 || b.CPUUtil <= 0 {
+		t.Errorf("%s: implausible backend: %d conns, %d samples, %d threads, %.3f cores", name, b.Conns, len(b.Samples), b.Point.Threads, b.CPUUtil)
+	}
+	if fds := m.PerConn.FDs; fds < 1.5 || fds > 3 {
+		t.Errorf("%s: %.2f descriptors per in-flight request, want about 2", name, fds)
+	}
+	if th := m.PerConn.Threads; (server == "thread") != (th >= 0.5) {
+		t.Errorf("%s: %.2f threads per in-flight request", name, th)
+	}
+}
+
 // TestBenchSmokeEndToEnd runs the smoke grid (idle with 200 connections,
-// concurrency 10, 2 s each) against the three real models and decodes
-// what it wrote.
+// concurrency 10 and proxy 10 through a real 10 ms backend, 2 s each)
+// against the three real models, decodes what it wrote and draws it.
 func TestBenchSmokeEndToEnd(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	cmd := exec.Command(os.Args[0], "bench", "-smoke", "-out", out)
@@ -44,14 +74,17 @@ func TestBenchSmokeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Status != results.StatusComplete || run.Failures != 0 || run.Done != 6 {
+	if run.Status != results.StatusComplete || run.Failures != 0 || run.Done != 9 {
 		t.Errorf("run: status %s, %d failures, %d done; stderr:\n%s", run.Status, run.Failures, run.Done, stderr.String())
 	}
 	if run.Env.Kernel == "" || run.Env.NoFileHard == 0 || run.Env.PidMax == 0 || run.Env.Somaxconn == 0 {
 		t.Errorf("environment not recorded: %+v", run.Env)
 	}
-	if len(scs) != 6 {
-		t.Fatalf("%d scenario files, want 6 (idle and concurrency x 3 models)", len(scs))
+	if len(scs) != 9 {
+		t.Fatalf("%d scenario files, want 9 (idle, concurrency and proxy x 3 models)", len(scs))
+	}
+	if run.Config.BackendCPUs == "" {
+		t.Error("run.json does not say where the backend ran")
 	}
 	for _, sc := range scs {
 		name := sc.Scenario + "-" + sc.Server
@@ -73,6 +106,9 @@ func TestBenchSmokeEndToEnd(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, sc.CSVFile)); err != nil {
 			t.Errorf("%s: csv: %v", name, err)
 		}
+		if sc.Scenario == "proxy" {
+			checkProxyLevel(t, name, sc.Server, m)
+		}
 		if sc.Scenario != "idle" {
 			continue
 		}
@@ -90,6 +126,16 @@ func TestBenchSmokeEndToEnd(t *testing.T) {
 			if threads > 0.1 {
 				t.Errorf("%s: %.2f threads per connection, want about 0", sc.Server, threads)
 			}
+		}
+	}
+	// The proxy figures draw from the real run.
+	var perr bytes.Buffer
+	if code := runCommand([]string{"plot", "-in", out}, io.Discard, &perr); code != 0 {
+		t.Fatalf("c10k plot: exit %d\n%s", code, perr.String())
+	}
+	for _, fig := range []string{"13-proxy", "15-proxy-resources"} {
+		if fi, err := os.Stat(filepath.Join(out, "plots", fig+".png")); err != nil || fi.Size() < 10000 {
+			t.Errorf("%s: %v", fig, err)
 		}
 	}
 }
@@ -126,7 +172,7 @@ func TestBenchPlanStartsNothing(t *testing.T) {
 	if got := runBench([]string{"-plan", "-models", "thread,epoll", "-out", out}, &stdout, &stderr); got != 0 {
 		t.Fatalf("exit %d: %s", got, stderr.String())
 	}
-	for _, want := range []string{"idle", "levels [0 1000 5000 10000]", "servers: thread, epoll", "38 level runs"} {
+	for _, want := range []string{"idle", "levels [0 1000 5000 10000]", "servers: thread, epoll", "48 level runs"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("plan lacks %q:\n%s", want, stdout.String())
 		}
@@ -153,3 +199,7 @@ func TestBenchReplacesAPreviousRun(t *testing.T) {
 		t.Errorf("old scenario file still there: %v", err)
 	}
 }
+
+// runCommand is the command-line entry point, for tests whose local
+// names shadow run.
+func runCommand(args []string, stdout, stderr io.Writer) int { return run(args, stdout, stderr) }

@@ -56,7 +56,32 @@ func Lookup(e registry.Entry, scriptsDir string) (Peer, error) {
 		return p, fmt.Errorf("peers: %s: template: %w", e.Name, err)
 	}
 	p.Version = version(p.Binary())
+	p.Entry = withModules(p.Entry)
 	return p, nil
+}
+
+// withModules takes away the abilities whose modules are not installed on
+// this machine, saying why in Lacks, so the planner sits the peer out of
+// the scenarios that need them instead of failing every level.
+func withModules(e registry.Entry) registry.Entry {
+	var lacks []string
+	if e.Can.Proxy {
+		for _, m := range e.Peer.ProxyModules {
+			if _, err := os.Stat(m); err != nil {
+				e.Can.Proxy, e.Can.Fanout = false, false
+				lacks = append(lacks, m+" is not installed (scripts/install-peers.sh installs it)")
+				break
+			}
+		}
+	}
+	if e.Can.Fanout && e.Peer.FanoutModule != "" {
+		if _, err := os.Stat(e.Peer.FanoutModule); err != nil {
+			e.Can.Fanout = false
+			lacks = append(lacks, e.Peer.FanoutModule+" is not installed (scripts/install-peers.sh installs it)")
+		}
+	}
+	e.Lacks = strings.Join(lacks, "; ")
+	return e
 }
 
 // Detect returns the installed peers and, for each missing one, why.
@@ -100,13 +125,40 @@ type Params struct {
 	User       string
 	Group      string
 	PreforkMax int
+	// Upstream is the backend's HOST:PORT when the peer proxies; empty:
+	// it serves its fixed answer. Subrequests > 0 makes nginx gather:
+	// that many parallel subrequests per request, each proxied
+	// (FanoutModule is the module that provides them).
+	Upstream     string
+	Subrequests  int
+	FanoutModule string
 }
+
+// Upstream is what a proxying peer forwards to: the backend's address and
+// the backend calls per request (0 or 1: a plain reverse proxy).
+type Upstream struct {
+	Addr   string
+	Fanout int
+	// Gather asks for the fan-out mechanism even at K=1, so that a curve
+	// against K compares one mechanism throughout.
+	Gather bool
+}
+
+// ErrNoFanout is returned (wrapped) when a peer is asked to fan out and
+// cannot: the planner should have kept it out of the scenario.
+var ErrNoFanout = errors.New("peers: no fan-out")
 
 // Prepare renders the peer's configuration into dir (created, and made
 // world-readable so Apache's children can serve from it after dropping
-// root) for a server on 127.0.0.1:port, and returns the command line that
-// runs it in the foreground.
-func (p Peer) Prepare(dir string, port, backlog int, nofile uint64) ([]string, error) {
+// root) for a server on 127.0.0.1:port, proxying to up when up.Addr is
+// set, and returns the command line that runs it in the foreground.
+func (p Peer) Prepare(dir string, port, backlog int, nofile uint64, up Upstream) ([]string, error) {
+	if up.Addr != "" && !p.Can.Proxy {
+		return nil, fmt.Errorf("peers: %s cannot proxy: %s", p.Name, p.Lacks)
+	}
+	if up.Addr != "" && up.Fanout > 1 && !p.Can.Fanout {
+		return nil, fmt.Errorf("%w: %s cannot make %d backend calls per request: %s", ErrNoFanout, p.Name, up.Fanout, p.Lacks)
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "htdocs"), 0o755); err != nil {
 		return nil, fmt.Errorf("peers: %w", err)
 	}
@@ -116,14 +168,18 @@ func (p Peer) Prepare(dir string, port, backlog int, nofile uint64) ([]string, e
 		}
 	}
 	params := Params{Dir: dir, Port: port, Backlog: backlog, NoFile: nofile,
-		Modules: registry.ApacheModules, MPM: p.MPM(), PreforkMax: registry.PreforkMax}
+		Modules: registry.ApacheModules, MPM: p.MPM(), PreforkMax: registry.PreforkMax,
+		Upstream: up.Addr, FanoutModule: p.Entry.Peer.FanoutModule}
+	if up.Addr != "" && p.Entry.Peer.FanoutModule != "" && (up.Fanout > 1 || up.Gather) {
+		params.Subrequests = max(up.Fanout, 1)
+	}
 	if os.Geteuid() == 0 && p.MPM() != "" {
 		params.User, params.Group = unprivileged()
 		if err := traversable(dir); err != nil {
 			return nil, fmt.Errorf("peers: %s: its children run as %s and must reach %s: %w", p.Name, params.User, dir, err)
 		}
 	}
-	tmpl, err := template.ParseFiles(p.Template)
+	tmpl, err := template.New(filepath.Base(p.Template)).Funcs(templateFuncs).ParseFiles(p.Template)
 	if err != nil {
 		return nil, fmt.Errorf("peers: %s: %w", p.Name, err)
 	}
@@ -146,6 +202,12 @@ func (p Peer) Prepare(dir string, port, backlog int, nofile uint64) ([]string, e
 		return nil, fmt.Errorf("peers: %w", err)
 	}
 	return []string{p.Binary(), "-f", confPath, "-d", dir, "-DFOREGROUND"}, nil
+}
+
+// templateFuncs are the functions the templates may call: seq N ranges
+// over N items (nginx's K subrequests are K lines).
+var templateFuncs = template.FuncMap{
+	"seq": func(n int) []int { return make([]int, max(n, 0)) },
 }
 
 // unprivileged picks the user Apache's children run as when started by

@@ -5,10 +5,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,7 +52,7 @@ func TestPrepareRendersEveryTemplate(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := fakePeer(t, name)
 			dir := filepath.Join(openTempDir(t), "peer")
-			args, err := p.Prepare(dir, 12345, 4096, 20000)
+			args, err := p.Prepare(dir, 12345, 4096, 20000, Upstream{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,58 +88,137 @@ func TestPrepareRendersEveryTemplate(t *testing.T) {
 }
 
 // TestInstalledPeersServeTheBody starts every installed peer from its
-// template and fetches the page: the configurations must work for real.
+// template and fetches the page: the configurations must work for real,
+// serving their own answer and proxying to a backend, once or K times.
 func TestInstalledPeersServeTheBody(t *testing.T) {
 	ps, missing := Detect(scripts)
 	if len(ps) == 0 {
 		t.Skipf("no peer installed (scripts/install-peers.sh): %v", missing)
 	}
+	var calls atomic.Int64
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		io.WriteString(w, Body)
+	}))
+	defer backend.Close()
+	addr := strings.TrimPrefix(backend.URL, "http://")
+	modes := []struct {
+		name  string
+		up    Upstream
+		calls int64 // backend calls per request
+	}{
+		{"static", Upstream{}, 0},
+		{"proxy", Upstream{Addr: addr, Fanout: 1}, 1},
+		{"gather-1", Upstream{Addr: addr, Fanout: 1, Gather: true}, 1},
+		{"gather-4", Upstream{Addr: addr, Fanout: 4, Gather: true}, 4},
+	}
 	for _, p := range ps {
-		t.Run(p.Name, func(t *testing.T) {
-			if p.Version == "" || strings.HasPrefix(p.Version, "unknown") {
-				t.Errorf("version %q", p.Version)
-			}
-			ln, err := net.Listen("tcp4", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			port := ln.Addr().(*net.TCPAddr).Port
-			ln.Close()
-			dir := filepath.Join(openTempDir(t), "peer")
-			args, err := p.Prepare(dir, port, 511, 4096)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tail := proc.NewTail(20)
-			srv, err := proc.Start(proc.Spec{Path: args[0], Args: args[1:], Stdout: tail, Stderr: tail})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Stop(3 * time.Second)
-			url := "http://127.0.0.1:" + strconv.Itoa(port) + "/"
-			var body []byte
-			for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-				resp, err := http.Get(url)
-				if err == nil {
-					body, err = io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if err == nil {
-						break
-					}
+		for _, m := range modes {
+			t.Run(p.Name+"/"+m.name, func(t *testing.T) {
+				switch {
+				case m.up.Addr != "" && !p.Can.Proxy, m.up.Gather && !p.Can.Fanout:
+					t.Skipf("%s cannot: %s", p.Name, p.Lacks)
 				}
-				if time.Now().After(deadline) {
-					log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-					t.Fatalf("%s did not serve: %v\n%s\n%s", p.Name, err, tail.Lines(), log)
+				if p.Version == "" || strings.HasPrefix(p.Version, "unknown") {
+					t.Errorf("version %q", p.Version)
 				}
+				before := calls.Load()
+				body := fetchFrom(t, p, m.up)
+				want := Body
+				if m.up.Gather {
+					want = strings.Repeat(Body, m.up.Fanout)
+				}
+				if body != want {
+					t.Errorf("body %q, want %q", body, want)
+				}
+				if got := calls.Load() - before; got < m.calls {
+					t.Errorf("backend called %d times, want at least %d", got, m.calls)
+				}
+			})
+		}
+	}
+}
+
+func TestPrepareSadNoFanout(t *testing.T) {
+	p := fakePeer(t, "apache-event")
+	_, err := p.Prepare(filepath.Join(openTempDir(t), "peer"), 1, 1, 1, Upstream{Addr: "127.0.0.1:9", Fanout: 4, Gather: true})
+	if !errors.Is(err, ErrNoFanout) {
+		t.Errorf("err = %v, want ErrNoFanout", err)
+	}
+}
+
+func TestWithModules(t *testing.T) {
+	nginx, _ := registry.Lookup(registry.Nginx)
+	tests := []struct {
+		name       string
+		module     string
+		wantFanout bool
+	}{
+		{"happy: module present", "/bin/sh", true},
+		{"sad: module missing", "/nonexistent/ngx_http_echo_module.so", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := nginx
+			pe := *e.Peer
+			pe.FanoutModule = tt.module
+			e.Peer = &pe
+			got := withModules(e)
+			if got.Can.Fanout != tt.wantFanout || !got.Can.Proxy {
+				t.Errorf("abilities %+v", got.Can)
 			}
-			if string(body) != Body {
-				t.Errorf("body %q, want %q", body, Body)
-			}
-			if st, err := srv.Stop(3 * time.Second); err != nil || st == nil {
-				t.Errorf("stop: %v", err)
+			if tt.wantFanout == (got.Lacks != "") {
+				t.Errorf("lacks %q", got.Lacks)
 			}
 		})
 	}
+}
+
+// fetchFrom starts p with up behind it, fetches / once and returns the
+// body.
+func fetchFrom(t *testing.T, p Peer, up Upstream) string {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	dir := filepath.Join(openTempDir(t), "peer")
+	args, err := p.Prepare(dir, port, 511, 4096, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail := proc.NewTail(20)
+	srv, err := proc.Start(proc.Spec{Path: args[0], Args: args[1:], Stdout: tail, Stderr: tail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(3 * time.Second)
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/"
+	var body []byte
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode != http.StatusOK {
+				err = errors.New(resp.Status)
+			}
+			if err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			conf, _ := os.ReadFile(filepath.Join(dir, p.Name+".conf"))
+			t.Fatalf("%s did not serve: %v\n%s\n%s\n%s", p.Name, err, tail.Lines(), log, conf)
+		}
+	}
+	if st, err := srv.Stop(3 * time.Second); err != nil || st == nil {
+		t.Errorf("stop: %v", err)
+	}
+	return string(body)
 }
 
 // openTempDir is a t.TempDir that Apache's unprivileged children can
@@ -160,7 +241,7 @@ func TestPrepareSadClosedParent(t *testing.T) {
 	closed := t.TempDir()
 	os.Chmod(closed, 0o700)
 	p := fakePeer(t, "apache-event")
-	if _, err := p.Prepare(filepath.Join(closed, "peer"), 1, 1, 1); !errors.Is(err, ErrNotTraversable) {
+	if _, err := p.Prepare(filepath.Join(closed, "peer"), 1, 1, 1, Upstream{}); !errors.Is(err, ErrNotTraversable) {
 		t.Errorf("err = %v, want ErrNotTraversable", err)
 	}
 }

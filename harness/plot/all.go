@@ -68,6 +68,17 @@ func Specs() []Spec {
 			func(in Input) (*Figure, error) { return CtxSwitches(byScenario(in.Scenarios, "concurrency")) }},
 		{"12-cpu-per-request", "Server CPU per request against concurrency: the efficiency ranking that holds when the client saturates", "concurrency",
 			func(in Input) (*Figure, error) { return CPUPerRequest(byScenario(in.Scenarios, "concurrency")) }},
+		// The proxy scenarios' figures are in proxy.go.
+		{"13-proxy", "Throughput and p99 latency against concurrency, every server proxying to a slow backend", "proxy",
+			func(in Input) (*Figure, error) {
+				return Proxy(byScenario(in.Scenarios, "proxy"), in.Run.ScenarioConfig("proxy"))
+			}},
+		{"14-gather", "p50 and p99 latency against K backend calls per request (gather)", "gather",
+			func(in Input) (*Figure, error) {
+				return Gather(byScenario(in.Scenarios, "gather"), in.Run.ScenarioConfig("gather"))
+			}},
+		{"15-proxy-resources", "Descriptors and threads per in-flight request when proxying", "proxy",
+			func(in Input) (*Figure, error) { return ProxyResources(byScenario(in.Scenarios, "proxy")) }},
 	}
 }
 

@@ -35,8 +35,10 @@ const (
 // The planner keeps a server out of a scenario that needs an ability it
 // lacks, and the report says so once.
 type Abilities struct {
-	Wait bool // -wait: simulated backend I/O per request
-	Work bool // -work: CPU burned per request
+	Wait   bool // -wait: simulated backend I/O per request
+	Work   bool // -work: CPU burned per request
+	Proxy  bool // forwards each request to a real backend over TCP (reverse proxy)
+	Fanout bool // makes K backend calls per request at once and answers after all K (gather)
 }
 
 // Peer is how a peer is started: the harness renders Template (in the
@@ -45,6 +47,12 @@ type Peer struct {
 	Binary   string
 	Template string // file name in the scripts directory
 	MPM      string // Apache's multi-processing module; empty for nginx
+	// ProxyModules and FanoutModule are the loadable modules the peer
+	// needs to proxy and to fan out; a peer missing one loses that
+	// ability on this machine (peers.Lookup), and sits out the scenarios
+	// that need it with the reason recorded.
+	ProxyModules []string
+	FanoutModule string
 }
 
 // Where Debian and Ubuntu install the peers; the harness uses only these.
@@ -52,6 +60,11 @@ const (
 	NginxBinary   = "/usr/sbin/nginx"
 	ApacheBinary  = "/usr/sbin/apache2"
 	ApacheModules = "/usr/lib/apache2/modules"
+	NginxModules  = "/usr/lib/nginx/modules"
+	// NginxEcho is ngx_http_echo (Debian libnginx-mod-http-echo): its
+	// echo_location_async issues parallel subrequests, nginx's only way
+	// to make K backend calls for one request and answer after all K.
+	NginxEcho = NginxModules + "/ngx_http_echo_module.so"
 )
 
 // PreforkMax caps Apache prefork's children (ServerLimit and
@@ -75,6 +88,10 @@ type Entry struct {
 	Peer *Peer
 
 	Can Abilities
+	// Lacks says why an ability the server has in general is missing on
+	// this machine (a module not installed); peers.Lookup sets it, the
+	// table leaves it empty.
+	Lacks string
 
 	// ThreadsPerConn is the threads (or processes) the server adds per
 	// connection it holds: 1 for thread-per-connection and prefork, 0 for
@@ -105,7 +122,7 @@ var Servers = []Entry{
 		Name: "thread", Kind: results.KindModel,
 		About: "one OS thread per connection, blocking read(2)/write(2) (Apache worker's shape)",
 		New:   func(c server.Config) (server.Server, error) { return thread.New(c) },
-		Can:   Abilities{Wait: true, Work: true}, ThreadsPerConn: 1,
+		Can:   Abilities{Wait: true, Work: true, Proxy: true, Fanout: true}, ThreadsPerConn: 1,
 		Color: rgb(230, 159, 0), Marker: Circle,
 	},
 	{
@@ -114,7 +131,7 @@ var Servers = []Entry{
 		Runtime: "GOMAXPROCS unset, so Go sizes it from the CPU affinity: 1 on one server CPU, every CPU in the cpu scenario; " +
 			"the netpoller parks a goroutine instead of a thread",
 		New:   func(c server.Config) (server.Server, error) { return goroutine.New(c) },
-		Can:   Abilities{Wait: true, Work: true},
+		Can:   Abilities{Wait: true, Work: true, Proxy: true, Fanout: true},
 		Color: rgb(0, 114, 178), Marker: Box,
 	},
 	{
@@ -123,37 +140,48 @@ var Servers = []Entry{
 		Runtime: "the loop's goroutine is locked to one OS thread (runtime.LockOSThread), so it uses one core whatever GOMAXPROCS is; " +
 			"GOMAXPROCS unset, sized from the CPU affinity",
 		New:   func(c server.Config) (server.Server, error) { return epoll.New(c) },
-		Can:   Abilities{Wait: true, Work: true},
+		Can:   Abilities{Wait: true, Work: true, Proxy: true, Fanout: true},
 		Color: rgb(0, 158, 115), Marker: Pyramid,
 	},
 	{
 		Name: "nginx", Kind: results.KindPeer,
 		About: "nginx, one worker process: an event loop written in C",
-		Peer:  &Peer{Binary: NginxBinary, Template: "nginx.conf.tmpl"},
+		Peer:  &Peer{Binary: NginxBinary, Template: "nginx.conf.tmpl", FanoutModule: NginxEcho},
+		// proxy_pass and upstream keepalive are built in; fan-out needs
+		// the echo module's parallel subrequests.
+		Can:   Abilities{Proxy: true, Fanout: true},
 		Color: rgb(204, 121, 167), Marker: Ring,
 	},
 	{
 		Name: "apache-prefork", Kind: results.KindPeer,
 		About:          "Apache httpd, prefork MPM: one process per connection",
-		Peer:           &Peer{Binary: ApacheBinary, Template: "apache.conf.tmpl", MPM: "prefork"},
+		Peer:           &Peer{Binary: ApacheBinary, Template: "apache.conf.tmpl", MPM: "prefork", ProxyModules: apacheProxy},
+		Can:            Abilities{Proxy: true},
 		ThreadsPerConn: 1, MaxConns: PreforkMax, SpawnS: 1.0 / 32,
 		Color: rgb(150, 120, 0), Marker: Square,
 	},
 	{
 		Name: "apache-worker", Kind: results.KindPeer,
 		About:          "Apache httpd, worker MPM: one thread per connection in a few processes",
-		Peer:           &Peer{Binary: ApacheBinary, Template: "apache.conf.tmpl", MPM: "worker"},
+		Peer:           &Peer{Binary: ApacheBinary, Template: "apache.conf.tmpl", MPM: "worker", ProxyModules: apacheProxy},
+		Can:            Abilities{Proxy: true},
 		ThreadsPerConn: 1, SpawnS: 1.0 / (64 * 16),
 		Color: rgb(90, 90, 90), Marker: Triangle,
 	},
 	{
 		Name: "apache-event", Kind: results.KindPeer,
 		About:  "Apache httpd, event MPM: threads for requests, an event loop for idle keep-alive connections",
-		Peer:   &Peer{Binary: ApacheBinary, Template: "apache.conf.tmpl", MPM: "event"},
+		Peer:   &Peer{Binary: ApacheBinary, Template: "apache.conf.tmpl", MPM: "event", ProxyModules: apacheProxy},
+		Can:    Abilities{Proxy: true},
 		SpawnS: 1.0 / (64 * 32),
 		Color:  rgb(86, 180, 233), Marker: Plus,
 	},
 }
+
+// apacheProxy is what Apache proxies with: mod_proxy and its HTTP
+// backend, which keeps a pool of backend connections per child process.
+// Apache has no fan-out: a request's handler makes one backend call.
+var apacheProxy = []string{ApacheModules + "/mod_proxy.so", ApacheModules + "/mod_proxy_http.so"}
 
 // Names of the servers the report's claims are about. They are entries of
 // Servers; a test checks that each is.

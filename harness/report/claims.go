@@ -66,6 +66,10 @@ func buildClaims(v view, figs map[string]FigureRef) []Claim {
 		loopMemoryClaim(v),
 		peersClaim(v),
 		oneCoreClaim(v),
+		// The I/O claims, in claim_io.go.
+		waitClaim(v),
+		gatherClaim(v),
+		proxyPeersClaim(v),
 	}
 	links := [][]string{
 		{figPerConn, figThreads, figCtxSwitches, figThroughput},
@@ -73,6 +77,9 @@ func buildClaims(v view, figs map[string]FigureRef) []Claim {
 		{figMemory, figPerConn},
 		{figThroughput, figLatency, figSpectrum, figPerConn},
 		{figCPU},
+		{figProxy, figProxyResources},
+		{figGather},
+		{figProxy, figProxyResources},
 	}
 	for i := range cs {
 		cs[i].Num = i + 1

@@ -92,6 +92,8 @@ func fmtLevel(scenario string, level int) string {
 		return n + " idle connections"
 	case "rate":
 		return n + " req/s offered"
+	case "gather":
+		return "K=" + n
 	}
 	return "C=" + n
 }

@@ -64,6 +64,8 @@ type Config struct {
 	Grid       string           `json:"grid"`      // quick, full or smoke
 	SampleMS   int              `json:"sample_ms"` // sampler period, milliseconds
 	Binary     string           `json:"binary"`    // the c10k executable that ran servers and load
+	// Added fields.
+	BackendCPUs string `json:"backend_cpus,omitempty"` // CPU list the proxy scenarios' backend is pinned to
 }
 
 // ScenarioConfig is one scenario's grid.
@@ -89,6 +91,15 @@ type ScenarioConfig struct {
 	// run's Config.ServerCPUs.
 	ServerAllCPUs bool   `json:"server_all_cpus,omitempty"`
 	ServerCPUs    string `json:"server_cpus,omitempty"`
+	// BackendWaitMS > 0 puts a real backend behind the server: the harness
+	// starts `c10k serve -model epoll -wait BackendWaitMS` for each level
+	// and the server proxies every request to it (proxy, gather).
+	BackendWaitMS float64 `json:"backend_wait_ms,omitempty"`
+	// Fanout is the backend calls per request (K) when the levels are
+	// concurrencies (proxy: 1); FanoutLevels says the levels are K
+	// instead, at Connections closed-loop connections (gather).
+	Fanout       int  `json:"fanout,omitempty"`
+	FanoutLevels bool `json:"fanout_levels,omitempty"`
 }
 
 // Skip is a planned level that did not run.
@@ -122,6 +133,10 @@ type Scenario struct {
 	Command []string       `json:"command,omitempty"` // how the server was started (one level's; the port varies)
 	Version string         `json:"version,omitempty"` // server version (peers), or the c10k version
 	CSVFile string         `json:"csv_file,omitempty"`
+	// BackendCommand is how the backend of a proxied scenario was started
+	// (one level's) and BackendCPUs where it was pinned.
+	BackendCommand []string `json:"backend_command,omitempty"`
+	BackendCPUs    string   `json:"backend_cpus,omitempty"`
 }
 
 // Failure is a level where the server died, refused connections, or ran
@@ -212,6 +227,30 @@ type Measurement struct {
 	ServerSysCPUS  float64  `json:"server_sys_cpu_s"`
 	ServerExit     string   `json:"server_exit,omitempty"` // how the server ended when stopped
 	LoadArgs       []string `json:"load_args,omitempty"`   // the c10k load command line (temporary output paths)
+	// Backend is the upstream the server proxied to (proxy, gather), nil
+	// elsewhere. Its figures are kept apart from the server's: PerConn and
+	// the server's samples are the server's alone. In closed loop every
+	// connection has one request in flight, so PerConn is also the cost
+	// per in-flight request there.
+	Backend *Backend `json:"backend,omitempty"`
+}
+
+// Backend is the backend of one proxied level: how it ran and what it
+// used, sampled like a server.
+type Backend struct {
+	Command []string `json:"command"`
+	CPUs    string   `json:"cpus"`    // CPU list it was pinned to
+	WaitMS  float64  `json:"wait_ms"` // its answer delay
+	Port    int      `json:"port"`
+	// Baseline before the server started, Point at the server's point.
+	Baseline Proc `json:"baseline"`
+	Point    Proc `json:"point"`
+	// Conns is the connections the backend had accepted at the point: the
+	// server's upstream pool.
+	Conns   int      `json:"conns"`
+	CPUUtil float64  `json:"cpu_util"` // cores over the measured window
+	Exit    string   `json:"exit,omitempty"`
+	Samples []Sample `json:"samples,omitempty"`
 }
 
 // PerConn is the cost of one connection: the growth from the baseline (the

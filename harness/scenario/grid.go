@@ -16,14 +16,16 @@ const (
 	Rate        = "rate"
 	Wait        = "wait"
 	CPU         = "cpu"
+	Proxy       = "proxy"
+	Gather      = "gather"
 )
 
 // Names lists every scenario in the order a run goes through them.
-var Names = []string{Idle, Concurrency, Rate, Wait, CPU}
+var Names = []string{Idle, Concurrency, Rate, Wait, CPU, Proxy, Gather}
 
 // Grid names.
 const (
-	Smoke = "smoke" // CI: idle 200 and concurrency 10, 2 s each: well under a minute for the models
+	Smoke = "smoke" // CI: idle 200, concurrency 10 and proxy 10, 2 s each: about half a minute for the models
 	Quick = "quick" // the default: about 10 minutes on 2 cores
 	Full  = "full"  // the larger grid, with repeats
 )
@@ -44,6 +46,10 @@ const (
 	rateConns = 100
 	waitMS    = 10
 	workUS    = 100
+	// backendWaitMS is the proxy scenarios' backend answer delay, and
+	// gatherConns the gather scenario's closed-loop connections.
+	backendWaitMS = 10
+	gatherConns   = 100
 )
 
 // Grid returns the scenario configurations of a grid, in run order.
@@ -55,17 +61,24 @@ func Grid(name string) ([]results.ScenarioConfig, error) {
 	)
 	switch name {
 	case Smoke:
+		// One proxied level, so CI runs a real backend end to end.
 		d, w = 1.5, 0.5
-		lv = map[string][]int{Idle: {200}, Concurrency: {10}}
-		order = []string{Idle, Concurrency}
+		lv = map[string][]int{Idle: {200}, Concurrency: {10}, Proxy: {10}}
+		order = []string{Idle, Concurrency, Proxy}
 	case Quick:
+		// Rate lost its 5,000 req/s level and cpu its C=1 level to make
+		// room for proxy and gather within 15 minutes on 2 cores: 5,000
+		// req/s sits on the flat part of every curve, and C=1 of the cpu
+		// scenario only restates the work per request.
 		d, w = 2, 0.5
 		lv = map[string][]int{
 			Idle:        {0, 1000, 5000, 10000},
 			Concurrency: {1, 10, 100, 1000},
-			Rate:        {5000, 20000, 50000, 100000, 200000},
+			Rate:        {20000, 50000, 100000, 200000},
 			Wait:        {10, 100, 1000},
-			CPU:         {1, 10, 100},
+			CPU:         {10, 100},
+			Proxy:       {10, 100, 1000, 4000},
+			Gather:      {1, 4, 16},
 		}
 	case Full:
 		d, w = 10, 2
@@ -75,6 +88,8 @@ func Grid(name string) ([]results.ScenarioConfig, error) {
 			Rate:        {2000, 5000, 10000, 20000, 50000, 100000, 150000, 200000, 250000},
 			Wait:        {10, 100, 1000, 5000},
 			CPU:         {1, 10, 100, 1000},
+			Proxy:       {10, 100, 1000, 4000, 10000},
+			Gather:      {1, 4, 16, 64},
 		}
 	default:
 		return nil, fmt.Errorf("%w: grid %q (want %s, %s or %s)", ErrUnknown, name, Smoke, Quick, Full)
@@ -111,8 +126,29 @@ func Describe(name string) results.ScenarioConfig {
 		return results.ScenarioConfig{Name: CPU, LevelName: "concurrency",
 			Description: "closed loop, each request burns 100 us of CPU, the server on every CPU: the single loop's one-core ceiling",
 			WorkUS:      workUS, ServerAllCPUs: true}
+	case Proxy:
+		return results.ScenarioConfig{Name: Proxy, LevelName: "concurrency",
+			Description:   "closed loop, every server proxies each request to a real backend that answers after 10 ms: a request waiting on I/O, in each server's own way",
+			BackendWaitMS: backendWaitMS, Fanout: 1}
+	case Gather:
+		return results.ScenarioConfig{Name: Gather, LevelName: "backend calls per request K",
+			Description:   "closed loop at C=100, each request makes K calls to a 10 ms backend and is answered after all K: overlapped waits against one after another",
+			BackendWaitMS: backendWaitMS, FanoutLevels: true, Connections: gatherConns}
 	}
 	return results.ScenarioConfig{Name: name}
+}
+
+// Fanout is the backend calls per request (K) at one level of sc: the
+// level itself when the levels are K, else the scenario's fixed K; 0 for
+// a scenario without a backend.
+func Fanout(sc results.ScenarioConfig, level int) int {
+	switch {
+	case sc.BackendWaitMS <= 0:
+		return 0
+	case sc.FanoutLevels:
+		return level
+	}
+	return max(sc.Fanout, 1)
 }
 
 // Select keeps the scenarios named in list (comma-separated; "" or "all":
@@ -137,7 +173,7 @@ func Select(grid []results.ScenarioConfig, list string) ([]results.ScenarioConfi
 		}
 	}
 	for n := range want {
-		// A scenario this grid does not have (smoke has two): run it with
+		// A scenario this grid does not have (smoke has three): run it with
 		// the quick grid's levels and this grid's times.
 		q, _ := Grid(Quick)
 		for _, c := range q {

@@ -65,6 +65,9 @@ func Conns(sc results.ScenarioConfig, level int) int {
 	case Rate:
 		return sc.Connections
 	}
+	if sc.FanoutLevels {
+		return sc.Connections
+	}
 	return level
 }
 
@@ -132,12 +135,23 @@ func capLevels(sc results.ScenarioConfig, srv Server, levels []int, p *Plan) []i
 
 // needs is what a scenario asks of a server besides answering requests.
 func needs(sc results.ScenarioConfig) registry.Abilities {
-	return registry.Abilities{Wait: sc.WaitMS > 0, Work: sc.WorkUS > 0}
+	return registry.Abilities{
+		Wait:   sc.WaitMS > 0,
+		Work:   sc.WorkUS > 0,
+		Proxy:  sc.BackendWaitMS > 0,
+		Fanout: sc.BackendWaitMS > 0 && (sc.FanoutLevels || sc.Fanout > 1),
+	}
 }
 
 // sitOutReason says why srv cannot run sc at all, or "" when it can.
 func sitOutReason(sc results.ScenarioConfig, srv Server) string {
 	need := needs(sc)
+	switch {
+	case need.Proxy && !srv.Can.Proxy:
+		return withLack("cannot proxy a request to a backend", srv.Lacks)
+	case need.Fanout && !srv.Can.Fanout:
+		return withLack("cannot make several backend calls at once for one request (no fan-out)", srv.Lacks)
+	}
 	var missing []string
 	if need.Wait && !srv.Can.Wait {
 		missing = append(missing, "a simulated wait")
@@ -149,6 +163,14 @@ func sitOutReason(sc results.ScenarioConfig, srv Server) string {
 		return ""
 	}
 	return "serves a fixed response: cannot add " + strings.Join(missing, " or ") + " per request"
+}
+
+// withLack adds why an ability is missing on this machine, when known.
+func withLack(reason, lack string) string {
+	if lack == "" {
+		return reason
+	}
+	return reason + ": " + lack
 }
 
 func skipReason(sc results.ScenarioConfig, srv Server, level int, lim Limits) string {
@@ -179,6 +201,8 @@ func nonZero(v int) int {
 const (
 	startS = 0.8
 	stopS  = 0.5
+	// backendS starts and stops a proxied level's backend.
+	backendS = 0.4
 )
 
 func estimate(sc results.ScenarioConfig, srv Server, level int) float64 {
@@ -187,6 +211,14 @@ func estimate(sc results.ScenarioConfig, srv Server, level int) float64 {
 	if sc.Name == Idle && sc.ConnectRate > 0 {
 		s += float64(level) / float64(sc.ConnectRate)
 	}
+	// A pool grows only to its cap (prefork's MaxRequestWorkers): the
+	// connections beyond it wait in the accept queue, not for spawns.
+	if srv.MaxConns > 0 {
+		conns = min(conns, srv.MaxConns)
+	}
 	s += srv.SpawnS * float64(conns)
+	if sc.BackendWaitMS > 0 {
+		s += backendS
+	}
 	return s
 }

@@ -16,9 +16,9 @@ func TestGrid(t *testing.T) {
 		wantMaxID int // largest idle level
 		wantErr   bool
 	}{
-		{name: Smoke, wantN: 2, wantMaxID: 200},
-		{name: Quick, wantN: 5, wantMaxID: 10000},
-		{name: Full, wantN: 5, wantMaxID: 15000},
+		{name: Smoke, wantN: 3, wantMaxID: 200},
+		{name: Quick, wantN: 7, wantMaxID: 10000},
+		{name: Full, wantN: 7, wantMaxID: 15000},
 		{name: "sad unknown", wantErr: true},
 	}
 	for _, tc := range tests {
@@ -55,7 +55,8 @@ func TestSelect(t *testing.T) {
 		want    string
 		wantErr bool
 	}{
-		{name: "happy all", grid: quick, list: "", want: "idle,concurrency,rate,wait,cpu"},
+		{name: "happy all", grid: quick, list: "", want: "idle,concurrency,rate,wait,cpu,proxy,gather"},
+		{name: "happy gather borrowed by smoke, after proxy", grid: smoke, list: "gather,proxy", want: "proxy,gather"},
 		{name: "happy subset keeps grid order", grid: quick, list: "cpu,idle", want: "idle,cpu"},
 		{name: "happy scenario missing from smoke borrows quick levels", grid: smoke, list: "rate", want: "rate"},
 		{name: "sad unknown", grid: quick, list: "idle,bogus", wantErr: true},
@@ -85,16 +86,19 @@ func TestSelect(t *testing.T) {
 
 func TestMakePlan(t *testing.T) {
 	quick, _ := Grid(Quick)
-	thread := Server{Name: "thread", Kind: results.KindModel, ThreadsPerConn: 1, Can: registry.Abilities{Wait: true, Work: true}}
-	epoll := Server{Name: "epoll", Kind: results.KindModel, Can: registry.Abilities{Wait: true, Work: true}}
-	nginx := Server{Name: "nginx", Kind: results.KindPeer}
+	all := registry.Abilities{Wait: true, Work: true, Proxy: true, Fanout: true}
+	thread := Server{Name: "thread", Kind: results.KindModel, ThreadsPerConn: 1, Can: all}
+	epoll := Server{Name: "epoll", Kind: results.KindModel, Can: all}
+	// nginx on a machine without the echo module: it proxies, but cannot
+	// fan out.
+	nginx := Server{Name: "nginx", Kind: results.KindPeer, Can: registry.Abilities{Proxy: true}, Lacks: "echo module missing"}
 	prefork := Server{Name: "apache-prefork", Kind: results.KindPeer, ThreadsPerConn: 1, MaxConns: 2000, SpawnS: 1.0 / 32}
 	roomy := Limits{NoFile: 20000, PidMax: 32768, ThreadsMax: 200000, TasksInUse: 300}
 
 	t.Run("happy every level of every model", func(t *testing.T) {
 		p := MakePlan(quick, []Server{epoll}, 1, roomy)
-		if len(p.Steps) != 19 || len(p.Skipped) != 0 {
-			t.Errorf("%d steps, %d skipped; want 19 and 0", len(p.Steps), len(p.Skipped))
+		if len(p.Steps) != 24 || len(p.Skipped) != 0 {
+			t.Errorf("%d steps, %d skipped; want 24 and 0", len(p.Steps), len(p.Skipped))
 		}
 		for _, st := range p.Steps {
 			if st.EstimateS <= st.Scenario.DurationS || st.BudgetS <= st.EstimateS {
@@ -108,12 +112,12 @@ func TestMakePlan(t *testing.T) {
 			t.Errorf("steps %d", len(p.Steps))
 		}
 	})
-	t.Run("happy peers sit out wait and cpu once each, with a reason", func(t *testing.T) {
+	t.Run("happy peers sit out wait, cpu and gather once each, with a reason", func(t *testing.T) {
 		p := MakePlan(quick, []Server{nginx}, 1, roomy)
-		if len(p.Steps) != 13 || len(p.Skipped) != 0 || len(p.SitOuts) != 2 {
+		if len(p.Steps) != 16 || len(p.Skipped) != 0 || len(p.SitOuts) != 3 {
 			t.Fatalf("%d steps, %d skipped, %d sit-outs", len(p.Steps), len(p.Skipped), len(p.SitOuts))
 		}
-		for i, want := range []string{"a simulated wait", "simulated CPU work"} {
+		for i, want := range []string{"a simulated wait", "simulated CPU work", "no fan-out): echo module missing"} {
 			if so := p.SitOuts[i]; so.Server != "nginx" || !strings.Contains(so.Reason, want) {
 				t.Errorf("sit-out %d: %+v, want a reason naming %q", i, so, want)
 			}
@@ -162,9 +166,44 @@ func TestConns(t *testing.T) {
 		{Describe(Rate), 50000, rateConns},
 		{Describe(Concurrency), 100, 100},
 		{Describe(Wait), 10, 10},
+		{Describe(Proxy), 4000, 4000},
+		{Describe(Gather), 16, gatherConns},
 	} {
 		if got := Conns(tc.sc, tc.level); got != tc.want {
 			t.Errorf("Conns(%s, %d) = %d, want %d", tc.sc.Name, tc.level, got, tc.want)
+		}
+	}
+}
+
+func TestFanout(t *testing.T) {
+	for _, tc := range []struct {
+		sc    results.ScenarioConfig
+		level int
+		want  int
+	}{
+		{Describe(Concurrency), 100, 0},
+		{Describe(Proxy), 1000, 1},
+		{Describe(Gather), 16, 16},
+	} {
+		if got := Fanout(tc.sc, tc.level); got != tc.want {
+			t.Errorf("Fanout(%s, %d) = %d, want %d", tc.sc.Name, tc.level, got, tc.want)
+		}
+	}
+}
+
+func TestNeeds(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want registry.Abilities
+	}{
+		{Idle, registry.Abilities{}},
+		{Wait, registry.Abilities{Wait: true}},
+		{CPU, registry.Abilities{Work: true}},
+		{Proxy, registry.Abilities{Proxy: true}},
+		{Gather, registry.Abilities{Proxy: true, Fanout: true}},
+	} {
+		if got := needs(Describe(tc.name)); got != tc.want {
+			t.Errorf("needs(%s) = %+v, want %+v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -157,7 +157,9 @@ func Frame(buf []byte) (n int, keepAlive bool, err error) {
 	var head wire.ResponseHead
 	n, err = wire.ParseResponse(buf, &head)
 	switch {
-	case err != nil:
+	case err != nil, head.Chunked:
+		// Our backends answer with a Content-Length; a chunked answer is
+		// one the pool does not expect (the load generator reads it).
 		return 0, false, ErrMalformed
 	case n > MaxResponse || n == 0 && len(buf) >= MaxResponse:
 		return 0, false, ErrMalformed

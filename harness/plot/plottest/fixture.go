@@ -71,11 +71,15 @@ var (
 	rateLevels  = []int{5000, 10000, 20000, 40000, 80000, 120000}
 	waitLevels  = []int{1, 10, 100, 1000}
 	cpuLevels   = []int{1, 10, 100}
-	waitMS      = 10.0
-	workUS      = 100.0
-	socketBytes = 10.0 * kib
-	repeats     = 3
-	models      = []string{"thread", "goroutine", "epoll"}
+	proxyLevels = []int{10, 100, 1000, 4000}
+	// gatherLevels are K at gatherConns connections.
+	gatherLevels = []int{1, 4, 16}
+	gatherConns  = 100
+	waitMS       = 10.0
+	workUS       = 100.0
+	socketBytes  = 10.0 * kib
+	repeats      = 3
+	models       = []string{"thread", "goroutine", "epoll"}
 )
 
 // SpectrumLevel is the concurrency level the fixture has .hgrm files at.
@@ -90,6 +94,10 @@ func Fixture() (results.Run, []results.Scenario) {
 		scs = append(scs, idle(s), concurrency(s), rate(s))
 		if s.kind == results.KindModel {
 			scs = append(scs, wait(s), cpu(s))
+		}
+		scs = append(scs, proxy(s))
+		if s.kind == results.KindModel || s.name == "nginx" {
+			scs = append(scs, gather(s))
 		}
 	}
 	for _, sc := range scs {
@@ -142,6 +150,11 @@ func scenarioConfigs() []results.ScenarioConfig {
 			Description: "each request waits on simulated backend I/O"},
 		{Name: "cpu", LevelName: "concurrency", Levels: cpuLevels, DurationS: 10, WarmupS: 2, WorkUS: workUS,
 			Description: "each request burns CPU"},
+		{Name: "proxy", LevelName: "concurrency", Levels: proxyLevels, DurationS: 10, WarmupS: 2, BackendWaitMS: waitMS, Fanout: 1,
+			Description: "every server proxies to a 10 ms backend"},
+		{Name: "gather", LevelName: "backend calls per request K", Levels: gatherLevels, DurationS: 10, WarmupS: 2,
+			BackendWaitMS: waitMS, FanoutLevels: true, Connections: gatherConns,
+			Description: "K calls to a 10 ms backend per request"},
 	}
 }
 
@@ -318,6 +331,67 @@ func cpu(s server) results.Scenario {
 			ServerCPUPerReqUS: stat(workUS/eff, 0.02),
 		}
 		sc.Levels = append(sc.Levels, level(c, sum, nil))
+	}
+	return sc
+}
+
+// proxyShape is how a server proxies in the fixture: its ceiling in
+// proxied requests a second, the threads and descriptors it holds per
+// in-flight request, and where it fails.
+var proxyShape = map[string]struct {
+	ceiling, threads, fds, errRate4k float64
+}{
+	"thread":         {14000, 1, 2, 0},
+	"goroutine":      {22000, 0, 2, 0},
+	"epoll":          {34000, 0, 2, 0},
+	"nginx":          {30000, 0, 2, 0},
+	"apache-prefork": {6000, 1, 2.2, 0.02},
+	"apache-worker":  {9000, 1, 2, 0.01},
+	"apache-event":   {8300, 1, 2, 0.03},
+}
+
+// proxy is the fixture's proxy scenario: Little's law, C / 10 ms, up to
+// the server's ceiling, then queueing.
+func proxy(s server) results.Scenario {
+	sc := results.Scenario{Scenario: "proxy", Server: s.name, Kind: s.kind, LevelName: "concurrency", Complete: true, Config: configOf("proxy")}
+	sh := proxyShape[s.name]
+	for _, c := range proxyLevels {
+		rps := math.Min(float64(c)*1000/waitMS*0.95, sh.ceiling)
+		p50 := float64(c) / rps * 1e6
+		errRate := 0.0
+		if c >= 4000 {
+			errRate = sh.errRate4k
+		}
+		pc := results.PerConn{Conns: c, Threads: sh.threads, FDs: sh.fds, PSSBytes: 20 * kib * sh.threads}
+		sum := results.Summary{
+			RPS:       stat(rps, 0.03),
+			P50US:     stat(p50, 0.04),
+			P99US:     stat(p50*(1.3+s.tail/10), 0.08),
+			ErrorRate: one(errRate),
+			PerConn:   pc,
+			Threads:   one(math.Round(s.threadsBase + float64(c)*sh.threads)),
+			FDs:       one(math.Round(s.fdsBase + float64(c)*sh.fds)),
+		}
+		sc.Levels = append(sc.Levels, level(c, sum, nil))
+	}
+	return sc
+}
+
+// gather is the fixture's gather scenario: the thread model makes its K
+// calls one after another, the others at once.
+func gather(s server) results.Scenario {
+	sc := results.Scenario{Scenario: "gather", Server: s.name, Kind: s.kind, LevelName: "backend calls per request K", Complete: true, Config: configOf("gather")}
+	for _, k := range gatherLevels {
+		lat := waitMS * 1000 * (1.15 + 0.02*float64(k))
+		if s.name == "thread" {
+			lat = waitMS * 1000 * float64(k) * 1.1
+		}
+		sum := results.Summary{
+			RPS:   stat(float64(gatherConns)/lat*1e6, 0.03),
+			P50US: stat(lat, 0.04),
+			P99US: stat(lat*1.4, 0.08),
+		}
+		sc.Levels = append(sc.Levels, level(k, sum, nil))
 	}
 	return sc
 }
