@@ -2,19 +2,18 @@ package thread
 
 import "runtime"
 
-// growProcs raises GOMAXPROCS toward threads, in doubling steps up to
-// maxProcs. It never lowers it: a P left idle costs memory, not CPU.
+// growProcs raises GOMAXPROCS toward threads, up to maxProcs. It never
+// lowers it: a P left idle costs memory, not CPU. Only the acceptor calls
+// it, so the read and the set need no lock.
 func (s *Server) growProcs(threads int) {
-	s.procsMu.Lock()
-	defer s.procsMu.Unlock()
 	if n := nextProcs(runtime.GOMAXPROCS(0), threads, s.maxProcs); n > 0 {
 		runtime.GOMAXPROCS(n)
 	}
 }
 
-// nextProcs is the GOMAXPROCS that the mechanisms that grow it want
-// for threads connection threads (plus the acceptor), or 0 to leave it: doubling, so n threads
-// cost log2(n) stops of the world, not n.
+// nextProcs is the GOMAXPROCS wanted for threads threads when it is cur,
+// or 0 to leave it. It at least doubles: connections arrive one by one,
+// and n of them then cost log2(n) stops of the world, not n.
 func nextProcs(cur, threads, bound int) int {
 	if threads <= cur || cur >= bound {
 		return 0

@@ -50,8 +50,7 @@ type Server struct {
 	conns     map[int]struct{} // live connection fds, shut down by Close
 	wg        sync.WaitGroup   // connection goroutines
 
-	procsMu  sync.Mutex // serialises growProcs
-	maxProcs int        // bound on GOMAXPROCS under Procs
+	maxProcs int // bound on GOMAXPROCS for the mechanisms that grow it
 
 	refusedLog server.RateLog
 	acceptLog  server.RateLog
