@@ -14,12 +14,13 @@
 #
 # Each mechanism is the thread model started as the harness starts it
 # (GOMAXPROCS unset, pinned to CPU $SERVER_CPU), with C10K_THREAD_MECH set
-# to select it; "apache" is Apache worker (if apache2 is installed) for
+# to select it (procs-handoff is the default; C10K_THREAD_MAXPROCS, passed
+# through, changes its bound); "apache" is Apache worker (if apache2 is installed) for
 # scale. Clients are wrk -t1 and `c10k load`, on CPU $CLIENT_CPU.
 # Needs wrk (apt-get install -y wrk) and bin/c10k (make build).
 #
 # Usage: scripts/measure-thread.sh [load|idle|all]
-#   MECHS="block procs handoff unlocked apache" LEVELS="10 100 1000 10000"
+#   MECHS="procs-handoff block procs handoff unlocked apache" LEVELS="10 100 1000 10000"
 #   CLIENTS="wrk load" RUNS=3 DURATION=4 IDLE=10000 NICE=0
 # NICE<0 raises both sides' priority (as root) when the box is not quiet.
 set -euo pipefail
@@ -30,7 +31,7 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-4}
 LEVELS=${LEVELS:-10 100 1000 10000}
 CLIENTS=${CLIENTS:-wrk load}
-MECHS=${MECHS-block procs handoff unlocked apache}
+MECHS=${MECHS-procs-handoff block procs handoff unlocked apache}
 IDLE=${IDLE:-10000}
 PORT=${PORT:-18081}
 NICE=${NICE:-0}
@@ -138,7 +139,9 @@ point() {
     stop_server
     # ticks are 10 ms: busy % = ticks*1e7 ns / wall ns * 100; us/req = ticks*1e4 / n
     awk -v n="$n" -v p="$p99" -v d=$((t1 - t0)) -v w=$((w1 - w0)) -v v="$vol" -v i="$inv" -v dur="$DURATION" 'BEGIN {
-      if (n == 0) n = 1e-9
+      # No answer at all (a level the server never opened): per-request
+      # columns are meaningless, printed as 0 beside 0 req/s.
+      if (n == 0) {printf "0 0 %.1f 0 0 0\n", d*1e9/w; exit}
       printf "%.0f %.0f %.1f %.2f %.3f %.3f\n", n/dur, p, d*1e9/w, d*1e4/n, v/n, i/n }' >>"$WORK/pts"
     printf '  %-8s %-4s c=%-5s run %d: %s\n' "$mech" "$client" "$c" "$run" "$(tail -1 "$WORK/pts")" >&2
   done
