@@ -46,7 +46,7 @@ func (c *conn) serve() {
 			c.write()
 			return
 		}
-		r, err := readFD(c.fd, space)
+		r, err := readFD(c.s.mech, c.fd, space)
 		if err != nil || r == 0 {
 			return
 		}
@@ -115,16 +115,24 @@ func (c *conn) write() bool {
 }
 
 // readFD is read(2) on a blocking socket, retried on EINTR.
-func readFD(fd int, p []byte) (int, error) {
+func readFD(m Mechanism, fd int, p []byte) (int, error) {
 	for {
-		n, err := unix.Read(fd, p)
+		var n int
+		var err error
+		if m.handsOff() {
+			n, err = readHandoff(fd, p)
+		} else {
+			n, err = unix.Read(fd, p)
+		}
 		if err != unix.EINTR {
 			return n, err
 		}
 	}
 }
 
-// writeFD writes all of p to a blocking socket.
+// writeFD writes all of p to a blocking socket. It keeps the ordinary
+// system call under every mechanism: a write to a socket rarely blocks,
+// and handing the P off on each one would wake another thread for nothing.
 func writeFD(fd int, p []byte) error {
 	for len(p) > 0 {
 		n, err := unix.Write(fd, p)

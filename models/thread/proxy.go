@@ -58,7 +58,7 @@ func (s *Server) call(i int) error {
 				return err
 			}
 		}
-		keep, got, err := uc.roundTrip(t, s.ups.Timeout)
+		keep, got, err := uc.roundTrip(s.mech, t, s.ups.Timeout)
 		if err == nil && keep && s.pool.Put(i, uc) {
 			return nil
 		}
@@ -82,7 +82,7 @@ func (s *Server) dialUpstream(t *upstream.Target) (*upConn, error) {
 // roundTrip writes t's GET and reads one answer within timeout, through
 // the model's readFD and writeFD like the client side. It returns whether
 // the connection may be reused and how many answer bytes arrived.
-func (u *upConn) roundTrip(t *upstream.Target, timeout time.Duration) (keep bool, got int, err error) {
+func (u *upConn) roundTrip(m Mechanism, t *upstream.Target, timeout time.Duration) (keep bool, got int, err error) {
 	if u.rcvTime != timeout {
 		u.setRcvTimeout(timeout)
 	}
@@ -100,7 +100,7 @@ func (u *upConn) roundTrip(t *upstream.Target, timeout time.Duration) (keep bool
 			copy(bigger, u.buf[:n])
 			u.buf = bigger
 		}
-		r, err := readFD(u.fd, u.buf[n:])
+		r, err := readFD(m, u.fd, u.buf[n:])
 		if err != nil {
 			return false, n, upError(t, "read", err)
 		}

@@ -45,12 +45,15 @@ type Server struct {
 	limits Limits
 	ups    *upstream.Set           // nil: not a proxy
 	pool   *upstream.Pool[*upConn] // idle backend connections
+	mech   Mechanism
 
 	mu        sync.Mutex
 	state     state
 	lfdClosed bool             // by Serve, on its way out
 	conns     map[int]struct{} // live connection fds, shut down by Close
 	wg        sync.WaitGroup   // connection goroutines
+
+	maxProcs int // bound on GOMAXPROCS for the mechanisms that grow it
 
 	refusedLog server.RateLog
 	acceptLog  server.RateLog
@@ -65,6 +68,10 @@ func New(cfg server.Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("thread: %w", err)
 	}
+	mech, err := mechanismFromEnv()
+	if err != nil {
+		return nil, err
+	}
 	fd, addr, err := server.Listen(cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("thread: %w", err)
@@ -75,13 +82,15 @@ func New(cfg server.Config) (*Server, error) {
 		return nil, fmt.Errorf("thread: %w", os.NewSyscallError("fcntl", err))
 	}
 	s := &Server{
-		cfg:    cfg,
-		resp:   wire.NewResponder(cfg.BodySize),
-		lfd:    fd,
-		addr:   addr,
-		limits: ProcessLimits(),
-		conns:  make(map[int]struct{}),
-		ups:    ups,
+		cfg:      cfg,
+		resp:     wire.NewResponder(cfg.BodySize),
+		lfd:      fd,
+		addr:     addr,
+		limits:   ProcessLimits(),
+		mech:     mech,
+		maxProcs: maxProcsFromEnv(),
+		conns:    make(map[int]struct{}),
+		ups:      ups,
 	}
 	if ups != nil {
 		s.pool = upstream.NewPool[*upConn](len(ups.Targets))
@@ -129,7 +138,7 @@ func (s *Server) Serve() error {
 func (s *Server) acceptLoop() error {
 	backoff := time.Duration(0)
 	for {
-		fd, _, err := unix.Accept4(s.lfd, unix.SOCK_CLOEXEC)
+		fd, err := s.accept()
 		if err == nil {
 			backoff = 0
 			s.start(fd)
@@ -152,6 +161,15 @@ func (s *Server) acceptLoop() error {
 	}
 }
 
+// accept takes the next connection, the thread blocked in accept(2).
+func (s *Server) accept() (int, error) {
+	if s.mech.handsOff() {
+		return acceptHandoff(s.lfd, unix.SOCK_CLOEXEC)
+	}
+	fd, _, err := unix.Accept4(s.lfd, unix.SOCK_CLOEXEC)
+	return fd, err
+}
+
 // start gives the connection its own thread, unless the process is at its
 // thread limit: going past it would abort the whole process, so the
 // connection is closed instead.
@@ -171,16 +189,27 @@ func (s *Server) start(fd int) {
 		return
 	}
 	s.conns[fd] = struct{}{}
+	n := len(s.conns)
 	s.wg.Add(1)
 	s.mu.Unlock()
+	if s.mech.growsProcs() {
+		s.growProcs(n + 1) // the acceptor is a thread too
+	}
 	go s.serveConn(fd)
 }
 
 // serveConn runs one connection on its own thread.
 func (s *Server) serveConn(fd int) {
 	// Never unlocked: when this goroutine returns, still locked, the
-	// runtime terminates its thread, so the thread dies with the connection.
-	runtime.LockOSThread()
+	// runtime terminates its thread, so the thread dies with the
+	// connection. Unlocked serves unlocked and locks as it ends, to the
+	// same effect. (Deferred calls run last-in first-out: this runs after
+	// the connection is released.)
+	if s.mech.locked() {
+		runtime.LockOSThread()
+	} else {
+		defer runtime.LockOSThread()
+	}
 	defer s.wg.Done()
 	defer s.release(fd)
 	c := conn{fd: fd, s: s}

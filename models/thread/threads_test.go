@@ -59,8 +59,9 @@ func TestThreadPerConnection(t *testing.T) {
 }
 
 // spareThreads allows for idle threads the scheduler starts when a P is
-// handed off from a thread blocked in a system call.
-var spareThreads = 2 + runtime.GOMAXPROCS(0)
+// handed off from a thread blocked in a system call: at most about one per
+// P, and the model grows GOMAXPROCS up to maxProcsFromEnv.
+var spareThreads = 2 + max(runtime.GOMAXPROCS(0), maxProcsFromEnv())
 
 // TestRefuseOverThreadLimit lowers the connection limit and checks that a
 // connection over it is closed, logged, and that the server goes on.

@@ -1,0 +1,98 @@
+package thread
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+)
+
+// Mechanism is how a connection thread blocks in the kernel without holding
+// the runtime's slot to run Go code (a P) that the next waking thread needs.
+// doc.go compares them; the default is the one that won.
+type Mechanism int
+
+const (
+	// ProcsHandoff, the default: GOMAXPROCS grown with the connection
+	// threads up to the bound (procs.go), and read(2) and accept(2) hand
+	// the P off as they enter the kernel (handoff.go). With spare Ps, a
+	// thread that blocks parks its P on the idle list without waking
+	// anyone, and a thread that wakes takes an idle P at once: the kernel
+	// alone decides which thread runs, as for threads in C. Past the bound
+	// the Ps still go round without waiting for sysmon.
+	ProcsHandoff Mechanism = iota
+	// Block: ordinary blocking system calls with the one P. A thread that
+	// wakes waits until sysmon retakes the P from a thread blocked in the
+	// kernel (20 us to 10 ms later). The model as it first was: the
+	// baseline.
+	Block
+	// Procs: Block with GOMAXPROCS grown as ProcsHandoff grows it. Past
+	// the bound, waking threads wait for sysmon again.
+	Procs
+	// Handoff: ProcsHandoff's reads with the one P. Every read that
+	// blocks hands the P to a thread woken to look for work, and a thread
+	// that wakes without a P needs two wake-ups: one idle thread takes the
+	// P, finds the goroutine locked to another and wakes that one.
+	Handoff
+	// Unlocked: Handoff, but the goroutine is not locked to its thread
+	// while it serves, so whichever thread holds the P runs a goroutine
+	// that woke without one. Each connection blocked in read(2) still
+	// blocks one thread; the goroutine locks itself as it ends, so the
+	// thread it ends on exits with it.
+	Unlocked
+)
+
+var mechanismNames = [...]string{ProcsHandoff: "procs-handoff", Block: "block", Procs: "procs",
+	Handoff: "handoff", Unlocked: "unlocked"}
+
+func (m Mechanism) String() string { return mechanismNames[m] }
+
+// MechanismEnv selects a mechanism other than the default, by name, for
+// the side-by-side measurement (scripts/measure-thread.sh); the harness
+// never sets it. MaxProcsEnv changes the bound on GOMAXPROCS.
+const (
+	MechanismEnv = "C10K_THREAD_MECH"
+	MaxProcsEnv  = "C10K_THREAD_MAXPROCS"
+)
+
+// maxProcsPerCPU bounds GOMAXPROCS at this many per CPU the process may
+// run on. A few spare Ps are what the hand-off needs: a thread that blocks
+// leaves its P idle instead of waking a thread to look for work, and a
+// thread that wakes finds one. Many cost more than they give: each P has
+// its own caches, and every stop of the world must stop every P, each on
+// a thread the kernel has to run first. With 256 Ps on one CPU and 10,000
+// connections the GC's stop-the-world pauses took 53 ms (median, 126 ms
+// at worst), against 0.05 ms with one P, and PSS grew 3.6 KiB per
+// connection (doc.go).
+const maxProcsPerCPU = 8
+
+// mechanismFromEnv reads MechanismEnv; unset means the default.
+func mechanismFromEnv() (Mechanism, error) {
+	v := os.Getenv(MechanismEnv)
+	if v == "" {
+		return ProcsHandoff, nil
+	}
+	for m, name := range mechanismNames {
+		if v == name {
+			return Mechanism(m), nil
+		}
+	}
+	return 0, fmt.Errorf("thread: %s=%q: want one of %v", MechanismEnv, v, mechanismNames)
+}
+
+func maxProcsFromEnv() int {
+	if n, err := strconv.Atoi(os.Getenv(MaxProcsEnv)); err == nil && n > 0 {
+		return n
+	}
+	return maxProcsPerCPU * runtime.NumCPU()
+}
+
+// locked reports whether a connection's goroutine keeps its thread for the
+// connection's whole life.
+func (m Mechanism) locked() bool { return m != Unlocked }
+
+// growsProcs reports whether GOMAXPROCS follows the connection threads.
+func (m Mechanism) growsProcs() bool { return m == Procs || m == ProcsHandoff }
+
+// handsOff reports whether blocking calls give the P up as they enter the kernel.
+func (m Mechanism) handsOff() bool { return m != Block && m != Procs }
