@@ -67,17 +67,21 @@ start_model() {
   wait_listening "$port"
 }
 
-# start_nginx PORT: one worker, access log off, 14-byte body: the harness's
-# own template (scripts/nginx.conf.tmpl), its fields filled in with sed.
+# start_nginx PORT [c10k peer flags...]: one worker, access log off, 14-byte
+# body: `c10k peer` renders the harness's own template and execs nginx, so
+# $SERVER_PID is its master.
 start_nginx() {
-  local port=$1 nofile
-  nofile=$(ulimit -Hn)
-  [ "$nofile" = unlimited ] && nofile=1048576
-  mkdir -p "$WORK/nginx"
-  sed -e "s|{{.Port}}|$port|g" -e "s|{{.Dir}}|$WORK/nginx|g" \
-    -e "s|{{.NoFile}}|$nofile|g" -e "s|{{.Backlog}}|$(cat /proc/sys/net/core/somaxconn)|g" \
-    scripts/nginx.conf.tmpl >"$WORK/nginx/nginx.conf"
-  taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" \
+  start_peer nginx "$@"
+}
+
+# start_peer NAME PORT [c10k peer flags...]: a peer exactly as the harness
+# configures it, pinned before exec.
+start_peer() {
+  local name=$1 port=$2
+  shift 2
+  rm -rf "$WORK/$name"
+  chmod 755 "$WORK" # Apache's children, run as another user, must reach their document root
+  ${NICE:+nice -n "$NICE"} taskset -c "$SERVER_CPU" "$BIN" peer -name "$name" -port "$port" -dir "$WORK/$name" "$@" \
     >"$WORK/server.out" 2>"$WORK/server.err" &
   SERVER_PID=$!
   wait_listening "$port"

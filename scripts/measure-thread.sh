@@ -63,30 +63,9 @@ ctxsw_delta() {
   awk 'NR == FNR {v[$1]=$2; n[$1]=$3; next} {dv += $2 - v[$1]; dn += $3 - n[$1]} END {print dv+0, dn+0}' "$1" "$2"
 }
 
-# start_apache PORT: Apache worker from the harness's template, rendered
-# here without Go's template engine (the prefork branch dropped).
+# start_apache PORT: Apache worker as the harness configures it.
 start_apache() {
-  local port=$1 dir="$WORK/apache"
-  mkdir -p "$dir/htdocs"
-  chmod 755 "$dir" "$dir/htdocs" "$WORK"
-  printf 'Hello, world!\n' >"$dir/htdocs/index.html"
-  : >"$dir/mime.types"
-  awk -v dir="$dir" -v port="$port" -v backlog="$(cat /proc/sys/net/core/somaxconn)" \
-    -v user="$( [ "$(id -u)" = 0 ] && echo www-data)" '
-    /\{\{- if eq .MPM "prefork"\}\}/ {skip=1; next}
-    /\{\{- else\}\}/ {skip=0; next}
-    /\{\{- if .User\}\}/ {inuser=1; next}
-    /\{\{- end\}\}/ {inuser=0; next}
-    skip {next}
-    inuser && user == "" {next}
-    { gsub(/\{\{\.Dir\}\}/, dir); gsub(/\{\{\.Port\}\}/, port); gsub(/\{\{\.Backlog\}\}/, backlog)
-      gsub(/\{\{\.Modules\}\}/, "/usr/lib/apache2/modules"); gsub(/\{\{\.MPM\}\}/, "worker")
-      gsub(/\{\{\.User\}\}/, user); gsub(/\{\{\.Group\}\}/, user); print }' \
-    scripts/apache.conf.tmpl >"$dir/apache.conf"
-  nice -n "$NICE" taskset -c "$SERVER_CPU" apache2 -f "$dir/apache.conf" -d "$dir" -DFOREGROUND \
-    >"$WORK/server.out" 2>"$WORK/server.err" &
-  SERVER_PID=$!
-  wait_listening "$port"
+  start_peer apache-worker "$1"
 }
 
 # start_mech MECH PORT: the thread model with MECH, or Apache worker.

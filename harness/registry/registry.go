@@ -121,8 +121,11 @@ var Servers = []Entry{
 	{
 		Name: "thread", Kind: results.KindModel,
 		About: "one OS thread per connection, blocking read(2)/write(2) (Apache worker's shape)",
-		New:   func(c server.Config) (server.Server, error) { return thread.New(c) },
-		Can:   Abilities{Wait: true, Work: true, Proxy: true, Fanout: true}, ThreadsPerConn: 1,
+		Runtime: "each connection's goroutine locked to its own OS thread; reads and accepts hand the P to the scheduler as they block " +
+			"(runtime.entersyscallblock), and GOMAXPROCS grows with the threads up to 8 per CPU, so a thread that wakes runs at once " +
+			"instead of waiting on sysmon (models/thread/doc.go compares the alternatives)",
+		New: func(c server.Config) (server.Server, error) { return thread.New(c) },
+		Can: Abilities{Wait: true, Work: true, Proxy: true, Fanout: true}, ThreadsPerConn: 1,
 		Color: rgb(230, 159, 0), Marker: Circle,
 	},
 	{

@@ -37,6 +37,9 @@ func TestEntriesAreWhole(t *testing.T) {
 			if e.About == "" {
 				t.Error("no line for the report")
 			}
+			if e.Kind == results.KindModel && e.Runtime == "" {
+				t.Error("a Go model must say how its runtime is set up")
+			}
 			s := style{[4]uint8{e.Color.R, e.Color.G, e.Color.B, e.Color.A}, e.Marker}
 			if other, dup := styles[s]; dup {
 				t.Errorf("same colour and marker as %s", other)

@@ -219,7 +219,10 @@ func (c *Conn) ResumeAfter(d time.Duration) {
 // answers produced by OnData join the pending output and leave in the same
 // turn.
 func (c *Conn) ready(fired Mask) {
-	if fired&Readable != 0 {
+	switch {
+	case fired&Readable != 0 && c.flags&flagPaused != 0:
+		c.updateInterest(true)
+	case fired&Readable != 0:
 		c.readInput()
 	}
 	if fired&Writable != 0 && c.flags&flagClosed == 0 {
@@ -326,9 +329,21 @@ func (c *Conn) flush() {
 // setInterest registers what the connection needs now: Readable unless
 // paused (draining keeps reading, to discard), Writable while output is
 // pending.
-func (c *Conn) setInterest() {
+func (c *Conn) setInterest() { c.updateInterest(false) }
+
+// updateInterest sets the connection's interest mask. A paused connection
+// keeps its read interest until input actually arrives (dropPausedRead,
+// from ready): a client waiting for its answer sends nothing, so a pause
+// and its resume, once per proxied or waiting request, cost no epoll_ctl.
+// Input that does arrive while paused fires once, and the interest goes
+// then: level-triggered, a readable socket would wake every wait.
+func (c *Conn) updateInterest(dropPausedRead bool) {
 	var m Mask
-	if c.flags&flagPaused == 0 && !c.backedUp() {
+	switch {
+	case c.backedUp():
+	case c.flags&flagPaused == 0:
+		m |= Readable
+	case !dropPausedRead && c.loop.slots[c.fd].mask&Readable != 0:
 		m |= Readable
 	}
 	if len(c.out) > 0 {

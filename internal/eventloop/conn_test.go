@@ -471,3 +471,41 @@ func TestBackpressureBoundsPendingOutput(t *testing.T) {
 	go io.Copy(io.Discard, peer)
 	eventually(t, onLoop, "backlog drained", func() bool { return c.Buffered() == 0 })
 }
+
+// TestPauseIsLazyUntilInputArrives: a pause keeps the read interest (no
+// epoll_ctl for a client that sends nothing while it waits), input that
+// arrives meanwhile drops it instead of waking every wait, and Resume
+// reads that input.
+func TestPauseIsLazyUntilInputArrives(t *testing.T) {
+	l := newLoop(t)
+	fd, peer := socketPair(t)
+	e := &echo{closes: make(chan error, 2)}
+	c, err := l.Attach(fd, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onLoop := running(t, l)
+	onLoop(func() {
+		c.Pause()
+		if l.slots[fd].mask&Readable == 0 {
+			t.Error("Pause dropped the read interest before any input arrived")
+		}
+	})
+	if _, err := peer.Write([]byte("late")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, onLoop, "the read interest to go once input arrived while paused", func() bool {
+		return l.slots[fd].mask&Readable == 0
+	})
+	onLoop(func() { c.Resume() })
+	got := make([]byte, 4)
+	peer.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(peer, got); err != nil || string(got) != "late" {
+		t.Fatalf("after Resume: %q, %v; want the input sent while paused", got, err)
+	}
+	onLoop(func() {
+		if l.slots[fd].mask&Readable == 0 {
+			t.Error("Resume did not restore the read interest")
+		}
+	})
+}

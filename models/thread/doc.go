@@ -39,63 +39,38 @@
 // # The candidates, measured (scripts/measure-thread.sh)
 //
 // Server pinned to CPU 0 with GOMAXPROCS unset (as the harness runs it),
-// wrk -t1 or c10k load on CPU 1, 4 s runs, median of 3 (one run at 10k).
-// Measured while other people compiled on the same 2-core box (load
-// average 5 to 39): req/s and busy share swing 2x between runs and
-// between passes; CPU and context switches per request are steadier.
-// Rerun the script on a quiet machine for the report. us: server CPU per
-// request; cs: the server's voluntary context switches per request.
+// the client on CPU 1, 4 s runs, median of 3 (one run at 10k), on a quiet
+// 2-vCPU KVM guest. busy: server CPU time over wall time; us: server CPU
+// per request; cs: voluntary context switches per request, all threads.
 //
-// First pass, wrk, every candidate (the Ps bound then 256):
+//	wrk -t1           C=10                    C=100                    C=1000                   C=10k (1 run)
+//	                  req/s  busy  us   cs    req/s  busy  us   cs     req/s  busy  us   cs     req/s  busy  us   cs
+//	procs-handoff     47.9k  95%   20  0.69   54.8k  96%   18  0.16   24.2k  98%   45  0.01   14.7k  97%   76  0.05
+//	handoff (one P)   30.2k  97%   33  1.01   19.3k  97%   52  0.95   23.9k  98%   45  0.01     -
+//	block (the old)   19.4k  87%   46  0.28   17.5k  86%   51  0.31   20.9k  71%   38  0.27   20.6k  73%   41  0.27
+//	Apache worker     10.7k  93%   93  0.09   10.0k  93%  100  0.14    8.3k  84%  137  0.22    6.9k  79%  171  0.40
 //
-//	mechanism                     C=10                  C=100                 C=1000
-//	                              req/s busy  us   cs   req/s busy  us   cs   req/s busy  us   cs
-//	block (the old model)         14.5k 57%   40  0.34  17.9k 56%   36  0.31   6.0k 53%   98  0.68
-//	procs (256 Ps)                20.4k 57%   30  0.17  41.1k 70%   18  0.06  19.2k 90%   55  0.03
-//	handoff (one P)               21.7k 88%   44  1.02  22.7k 73%   35  1.00   2.7k 36%  165  1.35
-//	unlocked (handoff, goroutine  14.0k 45%   34  0.35  29.7k 88%   30  0.04   4.9k 48%  109  0.17
-//	  not locked while serving)
-//	procs-handoff (256 Ps)        39.8k 86%   23  0.48  34.7k 85%   27  0.03  16.0k 87%   53  0.02
-//	Apache worker                  9.4k 82%   95  0.12  10.3k 94%   97  0.12   4.2k 81%  264  0.61
-//
-// At 10,000 connections, the 256 Ps undid it: procs-handoff 4.3k req/s at
-// 692 us a request (handoff 12.3k at 88 us), and the GC's stop-the-world
-// pauses, while the 10,000 connections opened, took 53 ms (median; 126 ms
-// at worst) against 0.05 ms with one P: every stop must stop every P, each
-// on a thread the kernel has to run first. Procs alone (545 ms at worst)
-// and block (accept(2) waits on sysmon too) never got all 10,000 open
-// within the script's minute.
-//
-// Final pass, the default with 8 Ps per CPU against the two it combines:
-//
-//	mechanism       client  C=10             C=100            C=1000           C=10k (1 run)
-//	                        req/s busy us cs req/s busy us cs req/s busy us cs req/s busy us  cs
-//	procs-handoff   wrk      5.8k 34% 61 .97  3.5k 15% 57 .73 21.2k 98% 53 .02 13.0k 96%  88 .16
-//	handoff         wrk     14.2k 72% 55 1.05 4.2k 24% 68 1.2 21.4k 98% 51 .01 15.8k 97%  74 .08
-//	block           wrk     11.6k 59% 57 .40  4.6k 21% 52 .44 22.9k 72% 35 .21   -
-//	procs-handoff   load     8.7k 33% 63 .88 22.9k 56% 31 .53 18.2k 82% 58 .20 11.5k 96% 176 .12
-//	handoff         load     7.5k 37% 76 1.19 13.7k 59% 52 1.1 21.2k 87% 51 .04 14.0k 96% 153 .09
-//	block           load     7.5k 25% 69 .51 24.6k 63% 31 .23 26.2k 68% 33 .19   -
-//
-// p99 at C=1000, wrk: procs-handoff 895 ms, handoff 878 ms, block 1590 ms.
-// Per idle connection at 10,000 (PSS delta, threads): procs-handoff 21.1
-// KiB and 1.00 thread, handoff 21.1 KiB and 1.00 (the old model: 21.1 KiB
-// by RSS in ANCHORS.md), so the mechanism costs no memory per connection;
-// GC stop-the-world while they opened: procs-handoff 4.8 ms
-// median, 7.7 ms at worst, handoff 0.05 and 0.12 ms.
+// p99 with wrk: procs-handoff 3.6 / 48 / 932 / 151 ms at C=10 / 100 / 1k /
+// 10k, block 73 / 665 / 1350 / 572 ms, Apache worker 43 / 331 / 1150 /
+// 841 ms. With c10k load as the client, procs-handoff served 47.2k, 55.4k
+// and 24.2k req/s at C=10, 100 and 1k (block: 23.6k, 23.2k). An earlier
+// pass under heavy contention also tried 256 Ps: at 10,000 connections the
+// garbage collector's stop-the-world pauses grew to 53 ms (126 ms at
+// worst), since every stop must stop every P, each on a thread the kernel
+// has to run first; hence the bound of 8 per CPU (4.8 ms median there).
+// Per idle connection at 10,000 (PSS delta, threads): 21.1 KiB and 1.00
+// thread for procs-handoff and handoff alike, as before the change: the
+// mechanism costs no memory per connection.
 //
 // The choice, procs-handoff with 8 Ps per CPU: the old model leaves the CPU
-// idle while threads wait on sysmon (block: 53-72% busy at C=1000, where
-// the others reach 82-98%). The hand-off alone frees it but adds a
-// wake-up per request (about one more context switch than block at C<=100)
-// and, when a thread wakes without a P, a hand-over between two threads.
-// Spare Ps remove most of both (cs per request 0.5-0.97 against 1.05-1.35
-// at C<=100; less CPU per request in 5 of 6 pairs there, about the same at
-// 1000, 15% more at 10k), and a small bound keeps the 10k cost near the
-// hand-off's. The price is GC pauses of a few ms at 10k,
-// measured under contention; C10K_THREAD_MAXPROCS=1 turns the default into
-// plain handoff, for the quiet-machine rerun to confirm the choice. A
-// first pass also tried reading with MSG_DONTWAIT before handing off, to
+// idle while threads wait on sysmon (71-87% busy). The hand-off alone frees
+// the CPU but adds a wake-up per request (about one context switch per
+// request at C<=100) and, when a thread wakes without a P, a hand-over
+// between two threads, so it spends more CPU per request. Spare Ps remove
+// most of both: the kernel runs the woken thread, which finds an idle P.
+// At 10k connections the block model spends less CPU per request, but it
+// leaves a quarter of the CPU idle and its p99 is four times as long.
+// A first pass also tried reading with MSG_DONTWAIT before handing off, to
 // skip the hand-off when the next request already waits; it did not
 // clearly help and is not kept.
 //
