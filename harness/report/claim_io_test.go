@@ -1,6 +1,10 @@
 package report
 
-import "testing"
+import (
+	"testing"
+
+	"c10k/harness/results"
+)
 
 func TestJudgeWait(t *testing.T) {
 	tests := []struct {
@@ -57,6 +61,10 @@ func TestJudgeGather(t *testing.T) {
 		{"sad: goroutines did not overlap", gatherInput{K: 16, WaitMS: 10, Loop: loop(13000),
 			Others: []gatherPoint{{Server: "goroutine", P50US: 90000}}}, Partly},
 		{"sad: the loop overlapped in part", gatherInput{K: 16, WaitMS: 10, Loop: loop(60000)}, Partly},
+		{"happy: in part, the rest queued at a saturated backend", gatherInput{K: 16, WaitMS: 10,
+			Loop: &gatherPoint{Server: "epoll", P50US: 43000, Saturated: true, SideBusy: "backend 78% and load generator 19% of 1 CPU(s), list 1"}}, Holds},
+		{"sad: a saturated backend does not excuse waits in sequence", gatherInput{K: 16, WaitMS: 10,
+			Loop: &gatherPoint{Server: "epoll", P50US: 150000, Saturated: true}}, DoesNotHold},
 		{"sad: the loop made its calls in sequence", gatherInput{K: 16, WaitMS: 10, Loop: loop(160000)}, DoesNotHold},
 		{"sad: K of 1 shows nothing", gatherInput{K: 1, WaitMS: 10, Loop: loop(11000)}, NotMeasured},
 		{"sad: no loop", gatherInput{K: 16, WaitMS: 10}, NotMeasured},
@@ -94,5 +102,26 @@ func TestJudgeProxyPeers(t *testing.T) {
 				t.Errorf("verdict %q, want %q (%s)", got, tt.want, because)
 			}
 		})
+	}
+}
+
+func TestBackendSaturated(t *testing.T) {
+	level := func(cpus string, backend, load float64) results.Level {
+		return results.Level{Repeats: []results.Measurement{{LoadCPUUtil: load, Backend: &results.Backend{CPUs: cpus, CPUUtil: backend}}}}
+	}
+	tests := []struct {
+		name string
+		l    results.Level
+		want bool
+	}{
+		{"happy: backend and load fill their shared CPU", level("1", 0.78, 0.19), true},
+		{"happy: room left on the shared CPU", level("1", 0.5, 0.2), false},
+		{"happy: a CPU of its own, the load not counted", level("2", 0.5, 0.6), false},
+		{"sad: no backend recorded", results.Level{Repeats: []results.Measurement{{}}}, false},
+	}
+	for _, tt := range tests {
+		if got, _ := backendSaturated(tt.l, "1"); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
