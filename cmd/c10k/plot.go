@@ -81,6 +81,13 @@ func loadPlotInput(dir, cmd string, stderr io.Writer) (plot.Input, error) {
 	if err != nil {
 		return plot.Input{}, err
 	}
+	if run.Status != results.StatusComplete {
+		why := ""
+		if run.Error != "" {
+			why = " (" + run.Error + ")"
+		}
+		fmt.Fprintf(stderr, "%s: run %s is %s%s: what follows shows what it measured before that\n", cmd, run.ID, run.Status, why)
+	}
 	spectra, level, err := plot.LoadSpectra(dir, scs)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: latency spectra: %v\n", cmd, err)

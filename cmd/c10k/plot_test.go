@@ -118,3 +118,33 @@ func TestPlotCommandErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPlotAndReportCallADeadRunInterrupted: a run.json left saying
+// "running" by a harness that died is shown as interrupted by both.
+func TestPlotAndReportCallADeadRunInterrupted(t *testing.T) {
+	root, dir := fixtureRun(t)
+	var r results.Run
+	if err := results.ReadJSON(filepath.Join(dir, results.RunFile), &r); err != nil {
+		t.Fatal(err)
+	}
+	r.Status, r.HarnessPID, r.HarnessStart = results.StatusRunning, 1<<30, 1
+	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), r); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"plot", "-in", dir}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "is interrupted") {
+		t.Errorf("plot: exit %d, stderr %q; want 0 and the run called interrupted", code, stderr.String())
+	}
+	out := filepath.Join(root, "REPORT.md")
+	stderr.Reset()
+	if code := run([]string{"report", "-in", dir, "-out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "(interrupted)") || !strings.Contains(string(b), "died without finishing") {
+		t.Errorf("the report does not call the run interrupted:\n%.600s", b)
+	}
+}
