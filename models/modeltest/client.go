@@ -179,3 +179,22 @@ func expectOK(r response, bodySize int, keepAlive bool) error {
 	}
 	return nil
 }
+
+// dialAll opens n connections to addr. closeAll closes those it opened,
+// also when it failed part way; call it in every case.
+func dialAll(addr string, n int) (clients []*client, closeAll func(), err error) {
+	clients = make([]*client, 0, n)
+	closeAll = func() {
+		for _, c := range clients {
+			c.close()
+		}
+	}
+	for range n {
+		c, err := dial(addr)
+		if err != nil {
+			return clients, closeAll, err
+		}
+		clients = append(clients, c)
+	}
+	return clients, closeAll, nil
+}

@@ -30,20 +30,10 @@ var configChecks = []check{
 // checkWait sends one request on each of 20 connections at once. Each must
 // take at least the wait, and all of them together well under 20 waits.
 func checkWait(r *running) error {
-	clients := make([]*client, waitConns)
-	defer func() {
-		for _, c := range clients {
-			if c != nil {
-				c.close()
-			}
-		}
-	}()
-	for i := range clients {
-		c, err := dial(r.addr)
-		if err != nil {
-			return err
-		}
-		clients[i] = c
+	clients, closeAll, err := dialAll(r.addr, waitConns)
+	defer closeAll()
+	if err != nil {
+		return err
 	}
 	errs := make([]error, waitConns)
 	var wg sync.WaitGroup

@@ -237,20 +237,10 @@ func checkProxyPipeline(r *running) error {
 // connection must stay usable after a 502 or 504.
 func checkBadUpstream(mode backendMode, want int) func(r *running) error {
 	return func(r *running) error {
-		clients := make([]*client, badConcurrency)
-		defer func() {
-			for _, c := range clients {
-				if c != nil {
-					c.close()
-				}
-			}
-		}()
-		for i := range clients {
-			c, err := dial(r.addr)
-			if err != nil {
-				return err
-			}
-			clients[i] = c
+		clients, closeAll, err := dialAll(r.addr, badConcurrency)
+		defer closeAll()
+		if err != nil {
+			return err
 		}
 		var mu sync.Mutex
 		statuses := map[int]int{}
