@@ -34,6 +34,7 @@ type harness struct {
 	prog  *progress
 
 	loadBinary string // a private copy of opt.Binary for the load generator
+	scratch    string // the run's temporary files; see makeScratch
 
 	confMu sync.Mutex
 	confs  map[string]bool // peer configurations already copied into the run
@@ -60,12 +61,16 @@ func Run(ctx context.Context, opt Options) (results.Run, error) {
 	if opt.DryRun {
 		return h.run, nil
 	}
-	defer proc.StopAll(time.Second) // the last line of defence; normally a no-op
-	cleanup, err := h.copyLoadBinary()
+	scratch, err := makeScratch()
 	if err != nil {
 		return h.run, h.finish(err)
 	}
-	defer cleanup()
+	h.scratch = scratch
+	defer os.RemoveAll(scratch)     // after StopAll: the children go before their files
+	defer proc.StopAll(time.Second) // the last line of defence; normally a no-op
+	if err := h.copyLoadBinary(); err != nil {
+		return h.run, h.finish(err)
+	}
 	err = h.execute()
 	return h.run, err
 }
@@ -309,30 +314,21 @@ func (h *harness) keepPeerConf(name, path string) {
 	}
 }
 
-// copyLoadBinary copies the c10k binary for the load generator. PSS splits
-// a shared page among its sharers: were the load generator the same file
-// as one of our servers, its start would move the server's PSS by a
-// megabyte or so between the baseline and the point. It returns a function
-// that removes the copy.
-func (h *harness) copyLoadBinary() (func(), error) {
-	h.loadBinary = h.opt.Binary
-	dir, err := os.MkdirTemp("", "c10k-load-")
-	if err != nil {
-		return func() {}, fmt.Errorf("harness: %w", err)
-	}
-	cleanup := func() { os.RemoveAll(dir) }
+// copyLoadBinary copies the c10k binary for the load generator into the
+// scratch directory. PSS splits a shared page among its sharers: were the
+// load generator the same file as one of our servers, its start would move
+// the server's PSS by a megabyte or so between the baseline and the point.
+func (h *harness) copyLoadBinary() error {
 	src, err := os.ReadFile(h.opt.Binary)
 	if err != nil {
-		cleanup()
-		return func() {}, fmt.Errorf("harness: copying the load generator binary: %w", err)
+		return fmt.Errorf("harness: copying the load generator binary: %w", err)
 	}
-	dst := filepath.Join(dir, filepath.Base(h.opt.Binary))
+	dst := filepath.Join(h.scratch, filepath.Base(h.opt.Binary))
 	if err := os.WriteFile(dst, src, 0o755); err != nil {
-		cleanup()
-		return func() {}, fmt.Errorf("harness: copying the load generator binary: %w", err)
+		return fmt.Errorf("harness: copying the load generator binary: %w", err)
 	}
 	h.loadBinary = dst
-	return cleanup, nil
+	return nil
 }
 
 // raiseFileLimit raises RLIMIT_NOFILE's soft limit to the hard one for the

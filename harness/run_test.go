@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"c10k/harness/proc"
 	"c10k/harness/results"
 	"c10k/harness/scenario"
 )
@@ -375,5 +377,31 @@ func TestRunRecordsEachFailureKind(t *testing.T) {
 				t.Errorf("a failed level was measured: %+v", scs[0].Levels)
 			}
 		})
+	}
+}
+
+func TestScratchOfADeadHarnessIsRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	self, err := proc.StartTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := fmt.Sprintf("%s%d-%d-123", scratchPrefix, 1<<30, 1)
+	alive := fmt.Sprintf("%s%d-%d-456", scratchPrefix, os.Getpid(), self)
+	other := "c10k-something-else"
+	for _, d := range []string{dead, alive, other} {
+		if err := os.Mkdir(filepath.Join(tmp, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeStaleScratch(tmp)
+	for _, tt := range []struct {
+		name string
+		want bool
+	}{{dead, false}, {alive, true}, {other, true}} {
+		_, err := os.Stat(filepath.Join(tmp, tt.name))
+		if got := err == nil; got != tt.want {
+			t.Errorf("%s: present %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -69,7 +69,7 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, level int, 
 		spec = proc.Spec{Path: h.opt.Binary, Args: args, Stdout: lines}
 		r.args = append([]string{h.opt.Binary}, args...)
 	} else {
-		dir, err := os.MkdirTemp("", "c10k-"+srv.Name+"-")
+		dir, err := os.MkdirTemp(h.scratch, srv.Name+"-")
 		if err != nil {
 			return nil, fmt.Errorf("harness: %w", err)
 		}

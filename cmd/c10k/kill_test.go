@@ -68,6 +68,12 @@ func TestSIGKILLedBenchLeavesNothing(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	_ = cmd.Wait()
+	// The next bench would remove the dead one's scratch directory (with
+	// its 17 MB copy of the binary); the test does not wait for one.
+	stale, _ := filepath.Glob(filepath.Join(os.TempDir(), "c10k-bench-"+strconv.Itoa(cmd.Process.Pid)+"-*"))
+	for _, d := range stale {
+		os.RemoveAll(d)
+	}
 	run, _, err := results.Load(out)
 	if err != nil {
 		t.Fatal(err)
