@@ -14,22 +14,24 @@ const DefaultBody = "Hello, world!\n"
 // Responder appends the canned response for a request. Its parts are built
 // once, so answering costs a few appends; it is safe for concurrent use.
 type Responder struct {
-	bodyLen int
+	statusLine string // up to the Date value
+	bodyLen    int
 	// Everything after the Date value, per connection disposition, body included.
 	keepAlive11 []byte // HTTP/1.1 keep-alive: no Connection header needed
 	keepAlive10 []byte // HTTP/1.0 that asked for keep-alive
 	closing     []byte
 }
 
-const statusLineAndServer = "HTTP/1.1 200 OK\r\nServer: c10k\r\nDate: "
-
 // NewResponder builds the response for a body of bodySize bytes. A size of 14
 // gives DefaultBody; other sizes are filled with a repeating pattern ending in
 // a newline.
-func NewResponder(bodySize int) *Responder {
-	body := makeBody(bodySize)
+func NewResponder(bodySize int) *Responder { return newResponder("200 OK", makeBody(bodySize)) }
+
+// newResponder builds a response with this status ("200 OK") and body.
+func newResponder(status, body string) *Responder {
 	headers := "\r\nContent-Type: text/plain\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n"
 	return &Responder{
+		statusLine:  "HTTP/1.1 " + status + "\r\nServer: c10k\r\nDate: ",
 		bodyLen:     len(body),
 		keepAlive11: []byte(headers + "\r\n" + body),
 		keepAlive10: []byte(headers + "Connection: keep-alive\r\n\r\n" + body),
@@ -57,7 +59,7 @@ func (r *Responder) BodyLen() int { return r.bodyLen }
 
 // Append appends the response to req onto dst and returns the extended slice.
 func (r *Responder) Append(dst []byte, req *Request) []byte {
-	dst = append(dst, statusLineAndServer...)
+	dst = append(dst, r.statusLine...)
 	dst = appendDate(dst)
 	var tail []byte
 	switch {
