@@ -65,12 +65,31 @@ func CtxSwitches(conc []results.Scenario) (*Figure, error) {
 // which undercounts a server with many threads.
 func leaderOnly(scs []results.Scenario) []string {
 	var out []string
+	for _, sl := range levelsWhere(scs, partialCtxt) {
+		out = append(out, sl.server)
+	}
+	return out
+}
+
+// serverLevels is a server and some of its levels.
+type serverLevels struct {
+	server string
+	levels []int
+}
+
+// levelsWhere lists, in legend order, the servers with levels where pred
+// holds, and those levels.
+func levelsWhere(scs []results.Scenario, pred func(results.Level) bool) []serverLevels {
+	var out []serverLevels
 	for _, sc := range sortScenarios(scs) {
+		var at []int
 		for _, l := range sc.Levels {
-			if partialCtxt(l) {
-				out = append(out, sc.Server)
-				break
+			if pred(l) {
+				at = append(at, l.Level)
 			}
+		}
+		if len(at) > 0 {
+			out = append(out, serverLevels{sc.Server, at})
 		}
 	}
 	return out
@@ -103,20 +122,16 @@ func CPUPerRequest(conc []results.Scenario) (*Figure, error) {
 		}, notes...)
 }
 
-// saturatedAt lists "server C=a, b" for the levels where the load
+// saturatedAt lists "server at C=a, b" for the levels where the load
 // generator was saturated.
 func saturatedAt(scs []results.Scenario) []string {
 	var out []string
-	for _, sc := range sortScenarios(scs) {
-		var at []string
-		for _, l := range sc.Levels {
-			if l.Saturated() {
-				at = append(at, units.Count(float64(l.Level)))
-			}
+	for _, sl := range levelsWhere(scs, results.Level.Saturated) {
+		at := make([]string, len(sl.levels))
+		for i, lv := range sl.levels {
+			at[i] = units.Count(float64(lv))
 		}
-		if len(at) > 0 {
-			out = append(out, sc.Server+" at C="+strings.Join(at, ", "))
-		}
+		out = append(out, sl.server+" at C="+strings.Join(at, ", "))
 	}
 	return out
 }
