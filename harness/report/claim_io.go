@@ -354,12 +354,7 @@ func proxyPeersClaim(v view) Claim {
 		Claim: "In front of a slow backend, an event-driven proxy keeps thousands of requests waiting on one loop, " +
 			"while a server with a thread or process per request runs out of them and falls behind.",
 	}
-	var apaches []string
-	for _, sc := range v.scs["proxy"] {
-		if e, ok := registry.Lookup(sc.Server); ok && e.Peer != nil && e.Peer.MPM != "" {
-			apaches = append(apaches, sc.Server)
-		}
-	}
+	apaches := apachesOf(v.scs["proxy"])
 	in := proxyPeersInput{Level: v.common("proxy", 1<<30, results.HasRPS, append([]string{registry.Nginx}, apaches...)...)}
 	figures := func(server string) (proxyPeer, bool) {
 		p := proxyPeer{Server: server}

@@ -104,12 +104,7 @@ func peersClaim(v view) Claim {
 		Claim: "The event-driven nginx keeps serving at thousands of concurrent connections, where Apache, " +
 			"with a process or a thread per connection, breaks down.",
 	}
-	var apaches []string
-	for _, s := range v.servers() {
-		if e, ok := registry.Lookup(s.Server); ok && e.Peer != nil && e.Peer.MPM != "" {
-			apaches = append(apaches, s.Server)
-		}
-	}
+	apaches := apachesOf(v.servers())
 	peers := append([]string{registry.Nginx}, apaches...)
 	in := peersInput{Level: v.common("concurrency", 0, results.HasRPS, peers...)}
 	idleLevel := results.PerConnLevel(v.scs["idle"])
@@ -157,4 +152,15 @@ func peersClaim(v view) Claim {
 			"the contrast the claim draws is sharpest with prefork and worker.")
 	}
 	return c
+}
+
+// apachesOf lists the Apache MPMs among scs's servers, in their order.
+func apachesOf(scs []results.Scenario) []string {
+	var out []string
+	for _, sc := range scs {
+		if e, ok := registry.Lookup(sc.Server); ok && e.Peer != nil && e.Peer.MPM != "" {
+			out = append(out, sc.Server)
+		}
+	}
+	return out
 }
