@@ -90,6 +90,9 @@ type Story struct {
 	Kind   string
 	Wins   []string
 	Loses  []string
+	// Unranked: figures measured but not ranked for a reason that is not
+	// the server's fault (the load generator saturated first).
+	Unranked []string
 }
 
 // Verdict is what the data says about a claim.

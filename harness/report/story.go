@@ -29,8 +29,12 @@ type metric struct {
 	higher bool // higher is better
 	format func(float64) string
 	vals   map[string]float64
-	// excluded holds servers measured but not ranked, and why.
+	// excluded holds servers measured but not ranked, and why: a loss
+	// (their failed requests would flatter the figure).
 	excluded map[string]string
+	// unranked holds servers measured but not ranked through no fault of
+	// theirs (the load generator saturated first), and why.
+	unranked map[string]string
 }
 
 // buildStories says, per server, on which headline figures it is at or
@@ -43,6 +47,10 @@ func buildStories(v view) []Story {
 		for _, m := range ms {
 			if why, ok := m.excluded[s.Server]; ok {
 				st.Loses = append(st.Loses, fmt.Sprintf("%s: not ranked, %s", m.name, why))
+				continue
+			}
+			if why, ok := m.unranked[s.Server]; ok {
+				st.Unranked = append(st.Unranked, fmt.Sprintf("%s: %s", m.name, why))
 				continue
 			}
 			if len(m.vals) < 2 {
@@ -85,7 +93,7 @@ func storyMetrics(v view) []metric {
 	waitLevel := v.common("wait", 0, results.HasRPS)
 	cpuLevel := v.common("cpu", 0, results.HasRPS)
 	mem := metric{name: fmt.Sprintf("memory per idle connection at %s (user + kernel)", units.Count(float64(idleLevel))), format: fmtBytes, vals: map[string]float64{}}
-	peak := metric{name: "peak throughput", higher: true, format: fmtRate, vals: map[string]float64{}, excluded: map[string]string{}}
+	peak := metric{name: "peak throughput", higher: true, format: fmtRate, vals: map[string]float64{}, unranked: map[string]string{}}
 	cpuReq := metric{name: fmt.Sprintf("server CPU per request at C=%s", units.Count(float64(concLevel))), format: fmtLatency, vals: map[string]float64{}}
 	p99 := metric{name: fmt.Sprintf("p99 latency at C=%s", units.Count(float64(concLevel))), format: fmtLatency, vals: map[string]float64{}, excluded: map[string]string{}}
 	ctx := metric{name: fmt.Sprintf("context switches per request at C=%s", units.Count(float64(concLevel))), format: fmtRatio, vals: map[string]float64{}}
@@ -98,7 +106,7 @@ func storyMetrics(v view) []metric {
 		if sc, ok := v.get("concurrency", s.Server); ok {
 			if l, ok := results.MaxLevel(sc, results.HasRPS, func(l results.Level) float64 { return l.Summary.RPS.Median }); ok {
 				if l.Saturated() {
-					peak.excluded[s.Server] = fmt.Sprintf("the load generator was saturated at its peak (%s at C=%s), so that figure ranks the client; it is ranked by server CPU per request instead",
+					peak.unranked[s.Server] = fmt.Sprintf("the load generator was saturated at its peak (%s at C=%s), so that figure ranks the client; it is ranked by server CPU per request instead",
 						fmtRate(l.Summary.RPS.Median), units.Count(float64(l.Level)))
 				} else {
 					peak.vals[s.Server] = l.Summary.RPS.Median
