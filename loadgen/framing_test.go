@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,11 +24,8 @@ import (
 // client in separate reads, and closes the connection after the answer
 // when reply says so.
 type framingServer struct {
-	ln    net.Listener
+	connTracker
 	reply func(req *wire.Request) (pieces []string, closeAfter bool)
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
 }
 
 // piecePause is long enough for a piece to leave in its own segment on
@@ -42,44 +38,13 @@ func startFramingServer(t *testing.T, reply func(req *wire.Request) ([]string, b
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &framingServer{ln: ln, reply: reply, conns: map[net.Conn]struct{}{}}
-	s.wg.Add(1)
-	go s.accept()
-	t.Cleanup(func() {
-		ln.Close()
-		s.mu.Lock()
-		for c := range s.conns {
-			c.Close()
-		}
-		s.mu.Unlock()
-		s.wg.Wait()
-	})
+	s := &framingServer{connTracker: connTracker{ln: ln}, reply: reply}
+	s.start(s.serve)
+	t.Cleanup(s.shutdown)
 	return "http://" + ln.Addr().String() + "/"
 }
 
-func (s *framingServer) accept() {
-	defer s.wg.Done()
-	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		s.conns[c] = struct{}{}
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go s.serve(c)
-	}
-}
-
 func (s *framingServer) serve(c net.Conn) {
-	defer s.wg.Done()
-	defer func() {
-		c.Close()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-	}()
 	buf := make([]byte, 0, 16<<10)
 	var req wire.Request
 	for {

@@ -140,8 +140,8 @@ func TestRunSpreadsConnectionsOverSources(t *testing.T) {
 	s := startServer(t)
 	r := run(t, Options{URL: s.url(), Connections: 6, Sources: 3, Duration: 200 * time.Millisecond, Loops: 1})
 	wantNoErrors(t, r)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.srcMu.Lock()
+	defer s.srcMu.Unlock()
 	if r.Sources != 3 || len(s.sources) != 3 || s.sources["127.0.0.3"] != 2 {
 		t.Fatalf("result sources %d, server saw %v: want 2 connections from each of 127.0.0.1-3", r.Sources, s.sources)
 	}

@@ -16,7 +16,7 @@ import (
 // whose misbehaviour a test chooses: a fixed delay, a freeze, idle
 // connections closed, a status, garbage instead of a response.
 type testServer struct {
-	ln       net.Listener
+	connTracker
 	delay    time.Duration // before each answer
 	status   int           // 0: 200
 	garbage  bool          // answer with bytes that are not HTTP
@@ -28,11 +28,9 @@ type testServer struct {
 	accepted    atomic.Int64
 	requests    atomic.Int64
 
-	mu       sync.Mutex
-	conns    map[net.Conn]struct{}
+	srcMu    sync.Mutex
 	sources  map[string]int // connections accepted per client IP
-	wg       sync.WaitGroup
-	gone     chan struct{} // closed by kill
+	gone     chan struct{}  // closed by kill
 	killOnce sync.Once
 }
 
@@ -50,12 +48,11 @@ func startServer(t testing.TB, opts ...serverOption) *testServer {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	s := &testServer{ln: ln, conns: map[net.Conn]struct{}{}, sources: map[string]int{}, gone: make(chan struct{})}
+	s := &testServer{connTracker: connTracker{ln: ln}, sources: map[string]int{}, gone: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}
-	s.wg.Add(1)
-	go s.accept()
+	s.start(s.serve)
 	t.Cleanup(s.kill)
 	return s
 }
@@ -69,16 +66,8 @@ func (s *testServer) freeze(d time.Duration) {
 
 // kill closes the listener and every connection: the server is gone.
 func (s *testServer) kill() {
-	s.killOnce.Do(func() {
-		close(s.gone)
-		s.ln.Close()
-		s.mu.Lock()
-		for c := range s.conns {
-			c.Close()
-		}
-		s.mu.Unlock()
-	})
-	s.wg.Wait()
+	s.killOnce.Do(func() { close(s.gone) })
+	s.shutdown()
 }
 
 // pause sleeps for d, or until the server is killed; it reports whether
@@ -108,33 +97,13 @@ func (s *testServer) waitThaw() bool {
 	}
 }
 
-func (s *testServer) accept() {
-	defer s.wg.Done()
-	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		s.conns[c] = struct{}{}
-		s.sources[c.RemoteAddr().(*net.TCPAddr).IP.String()]++
-		s.mu.Unlock()
-		s.accepted.Add(1)
-		s.open.Add(1)
-		s.wg.Add(1)
-		go s.serve(c)
-	}
-}
-
 func (s *testServer) serve(c net.Conn) {
-	defer s.wg.Done()
-	defer func() {
-		c.Close()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-		s.open.Add(-1)
-	}()
+	s.srcMu.Lock()
+	s.sources[c.RemoteAddr().(*net.TCPAddr).IP.String()]++
+	s.srcMu.Unlock()
+	s.accepted.Add(1)
+	s.open.Add(1)
+	defer s.open.Add(-1)
 	status := s.status
 	if status == 0 {
 		status = 200
