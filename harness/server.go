@@ -16,6 +16,7 @@ import (
 
 	"c10k/harness/peers"
 	"c10k/harness/proc"
+	"c10k/harness/procfs"
 	"c10k/harness/results"
 	"c10k/harness/scenario"
 )
@@ -80,7 +81,7 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, level int, 
 		if be != nil {
 			up = peers.Upstream{Addr: be.addr(), Fanout: scenario.Fanout(sc, level), Gather: sc.FanoutLevels}
 		}
-		args, err := srv.peer.Prepare(dir, r.port, backlog, h.env.NoFileHard, up)
+		args, err := srv.peer.Prepare(dir, r.port, backlog, h.env.NoFileHard, poolConns(srv, sc, level), up)
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -114,12 +115,62 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, level int, 
 		}
 	} else {
 		err = waitPort(h, p, r.port, deadline.C)
+		if err == nil {
+			procs, threads := srv.peer.Pool(poolConns(srv, sc, level))
+			err = waitPool(h, p, procs, threads)
+		}
 	}
 	if err != nil {
 		return r, err
 	}
 	r.readyS = time.Since(epoch).Seconds()
 	return r, nil
+}
+
+// poolConns is the connections a peer's pool is sized for at a level: all
+// it holds for a server that ties a thread or process to each, only those
+// carrying requests for one that parks idle connections without a thread
+// (Apache event), whose pool an operator sizes by load, not by clients.
+func poolConns(srv server, sc results.ScenarioConfig, level int) int {
+	if srv.ThreadsPerConn > 0 {
+		return scenario.Conns(sc, level)
+	}
+	return scenario.Active(sc, level)
+}
+
+// poolTimeout bounds the wait for a peer's pool: Apache prefork forks its
+// 2,000 children at a few hundred a second on a busy 2-core machine.
+const poolTimeout = 60 * time.Second
+
+// waitPool waits until p's process tree holds procs processes and threads
+// threads: a peer that pre-forks for the level serves it only once its
+// pool is up, and a level measured before that would measure the forking.
+func waitPool(h *harness, p *proc.Process, procs, threads int) error {
+	if procs <= 1 && threads <= 1 {
+		return nil
+	}
+	deadline := time.NewTimer(poolTimeout)
+	defer deadline.Stop()
+	var have results.Proc
+	for {
+		t, err := procfs.SampleTree(p.PID())
+		if err == nil {
+			have = t
+			if int(t.Processes) >= procs && int(t.Threads) >= threads {
+				return nil
+			}
+		}
+		select {
+		case <-p.Exited():
+			return fmt.Errorf("%w: exited while starting its pool", ErrNotReady)
+		case <-deadline.C:
+			return fmt.Errorf("%w: pool not up in %v: %d of %d processes, %d of %d threads",
+				ErrNotReady, poolTimeout, have.Processes, procs, have.Threads, threads)
+		case <-h.ctx.Done():
+			return contextErr(h)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // serverCPUs is the CPU list a server of sc is pinned to.

@@ -34,7 +34,7 @@ Examples:
 
 var peerHelp = help{
 	synopsis: "c10k peer -name " + strings.Join(registry.Names(registry.OfKind(results.KindPeer)), "|") +
-		" -port PORT -dir DIR [-upstream HOST:PORT] [-fanout K]",
+		" -port PORT -dir DIR [-conns N] [-upstream HOST:PORT] [-fanout K]",
 	about: "Renders the peer's configuration from the harness's template (scripts/*.conf.tmpl) into DIR,\n" +
 		"as c10k bench does for every level, and then becomes the peer, in the foreground, on\n" +
 		"127.0.0.1:PORT, so that measurement scripts run exactly what the harness runs.\n" +
@@ -48,6 +48,7 @@ func runPeer(args []string, stdout, stderr io.Writer) int {
 	port := fs.Int("port", 0, "loopback `port` to listen on (required)")
 	dir := fs.String("dir", "", "`directory` for its configuration, logs and document root (required)")
 	scripts := fs.String("scripts", "", "`directory` with the templates; default: scripts/ of this checkout")
+	conns := fs.Int("conns", 0, "connections to size Apache's pool for at start (`N`), as the harness does for each level")
 	var up peers.Upstream
 	fs.StringVar(&up.Addr, "upstream", "", "proxy every request to this backend `HOST:PORT`")
 	fs.IntVar(&up.Fanout, "fanout", 1, "backend calls per request (`K`); above 1 only nginx with ngx_http_echo")
@@ -68,11 +69,14 @@ func runPeer(args []string, stdout, stderr io.Writer) int {
 	case *dir == "":
 		fmt.Fprintln(stderr, "c10k peer: -dir is required")
 		return 2
+	case *conns < 0:
+		fmt.Fprintf(stderr, "c10k peer: -conns %d: must not be negative\n", *conns)
+		return 2
 	case up.Fanout < 1 || up.Fanout > 1 && up.Addr == "":
 		fmt.Fprintf(stderr, "c10k peer: -fanout %d: want 1, or more with -upstream\n", up.Fanout)
 		return 2
 	}
-	argv, err := preparePeer(e, *scripts, *dir, *port, up)
+	argv, err := preparePeer(e, *scripts, *dir, *port, *conns, up)
 	if err != nil {
 		fmt.Fprintf(stderr, "c10k peer: %v\n", err)
 		return 1
@@ -88,7 +92,7 @@ func runPeer(args []string, stdout, stderr io.Writer) int {
 
 // preparePeer renders e's configuration into dir and returns its command
 // line, with the backlog and descriptor limit the harness would give it.
-func preparePeer(e registry.Entry, scripts, dir string, port int, up peers.Upstream) ([]string, error) {
+func preparePeer(e registry.Entry, scripts, dir string, port, conns int, up peers.Upstream) ([]string, error) {
 	if scripts == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -109,7 +113,7 @@ func preparePeer(e registry.Entry, scripts, dir string, port int, up peers.Upstr
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil && rl.Max < nofile {
 		nofile = rl.Max
 	}
-	return p.Prepare(abs, port, somaxconn(), nofile, up)
+	return p.Prepare(abs, port, somaxconn(), nofile, conns, up)
 }
 
 // somaxconn is the kernel's cap on a listen backlog, which the harness

@@ -125,6 +125,11 @@ type Params struct {
 	User       string
 	Group      string
 	PreforkMax int
+	// StartServers and MaxSpare size Apache's pool for the level before it
+	// starts (see apachePool); MaxSpare is processes for prefork and
+	// threads for worker and event.
+	StartServers int
+	MaxSpare     int
 	// Upstream is the backend's HOST:PORT when the peer proxies; empty:
 	// it serves its fixed answer. Subrequests > 0 makes nginx gather:
 	// that many parallel subrequests per request, each proxied
@@ -150,9 +155,10 @@ var ErrNoFanout = errors.New("peers: no fan-out")
 
 // Prepare renders the peer's configuration into dir (created, and made
 // world-readable so Apache's children can serve from it after dropping
-// root) for a server on 127.0.0.1:port, proxying to up when up.Addr is
-// set, and returns the command line that runs it in the foreground.
-func (p Peer) Prepare(dir string, port, backlog int, nofile uint64, up Upstream) ([]string, error) {
+// root) for a server on 127.0.0.1:port that will hold about conns
+// connections, proxying to up when up.Addr is set, and returns the command
+// line that runs it in the foreground.
+func (p Peer) Prepare(dir string, port, backlog int, nofile uint64, conns int, up Upstream) ([]string, error) {
 	if up.Addr != "" && !p.Can.Proxy {
 		return nil, fmt.Errorf("peers: %s cannot proxy: %s", p.Name, p.Lacks)
 	}
@@ -170,6 +176,7 @@ func (p Peer) Prepare(dir string, port, backlog int, nofile uint64, up Upstream)
 	params := Params{Dir: dir, Port: port, Backlog: backlog, NoFile: nofile,
 		Modules: registry.ApacheModules, MPM: p.MPM(), PreforkMax: registry.PreforkMax,
 		Upstream: up.Addr, FanoutModule: p.Entry.Peer.FanoutModule}
+	params.StartServers, params.MaxSpare = apachePool(p.MPM(), conns)
 	if up.Addr != "" && p.Entry.Peer.FanoutModule != "" && (up.Fanout > 1 || up.Gather) {
 		params.Subrequests = max(up.Fanout, 1)
 	}
@@ -202,6 +209,48 @@ func (p Peer) Prepare(dir string, port, backlog int, nofile uint64, up Upstream)
 		return nil, fmt.Errorf("peers: %w", err)
 	}
 	return []string{p.Binary(), "-f", confPath, "-d", dir, "-DFOREGROUND"}, nil
+}
+
+// Apache's pool: threads per child process of worker and event (ThreadsPerChild
+// in the template), and the least it starts with.
+const (
+	apacheThreadsPerChild = 64
+	apacheMaxChildren     = 160 // ServerLimit of worker and event
+	preforkMinStart       = 5
+	threadedMinStart      = 2
+)
+
+// apachePool sizes Apache's pool for a level of conns connections before
+// it starts, as an operator who expects that load would. Left to grow on
+// demand, Apache adds at most 32 children a second, doubling from one:
+// prefork would need a minute to reach 2,000 connections, and a level of a
+// few seconds would measure an Apache still spawning, with most clients
+// queued, rather than the Apache that serves that load. Spares are raised
+// with the start so the pool is not trimmed back while the level runs.
+func apachePool(mpm string, conns int) (start, maxSpare int) {
+	switch mpm {
+	case "prefork":
+		start = min(max(conns, preforkMinStart), registry.PreforkMax)
+		return start, max(2*preforkMinStart, start)
+	case "worker", "event":
+		start = min(max((conns+apacheThreadsPerChild-1)/apacheThreadsPerChild, threadedMinStart), apacheMaxChildren)
+		return start, max(4*apacheThreadsPerChild, start*apacheThreadsPerChild)
+	}
+	return 0, 0
+}
+
+// Pool is what the peer's process tree holds once the pool Prepare sized
+// for conns connections has started: processes (the master included) and
+// threads. Zero for a peer without a pool to wait for (nginx).
+func (p Peer) Pool(conns int) (procs, threads int) {
+	start, _ := apachePool(p.MPM(), conns)
+	switch p.MPM() {
+	case "prefork":
+		return start + 1, start + 1
+	case "worker", "event":
+		return start + 1, start * apacheThreadsPerChild
+	}
+	return 0, 0
 }
 
 // templateFuncs are the functions the templates may call: seq N ranges

@@ -52,7 +52,7 @@ func TestPrepareRendersEveryTemplate(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := fakePeer(t, name)
 			dir := filepath.Join(openTempDir(t), "peer")
-			args, err := p.Prepare(dir, 12345, 4096, 20000, Upstream{})
+			args, err := p.Prepare(dir, 12345, 4096, 20000, 0, Upstream{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +141,7 @@ func TestInstalledPeersServeTheBody(t *testing.T) {
 
 func TestPrepareSadNoFanout(t *testing.T) {
 	p := fakePeer(t, "apache-event")
-	_, err := p.Prepare(filepath.Join(openTempDir(t), "peer"), 1, 1, 1, Upstream{Addr: "127.0.0.1:9", Fanout: 4, Gather: true})
+	_, err := p.Prepare(filepath.Join(openTempDir(t), "peer"), 1, 1, 1, 0, Upstream{Addr: "127.0.0.1:9", Fanout: 4, Gather: true})
 	if !errors.Is(err, ErrNoFanout) {
 		t.Errorf("err = %v, want ErrNoFanout", err)
 	}
@@ -185,7 +185,7 @@ func fetchFrom(t *testing.T, p Peer, up Upstream) string {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	dir := filepath.Join(openTempDir(t), "peer")
-	args, err := p.Prepare(dir, port, 511, 4096, up)
+	args, err := p.Prepare(dir, port, 511, 4096, 0, up)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,31 @@ func TestPrepareSadClosedParent(t *testing.T) {
 	closed := t.TempDir()
 	os.Chmod(closed, 0o700)
 	p := fakePeer(t, "apache-event")
-	if _, err := p.Prepare(filepath.Join(closed, "peer"), 1, 1, 1, Upstream{}); !errors.Is(err, ErrNotTraversable) {
+	if _, err := p.Prepare(filepath.Join(closed, "peer"), 1, 1, 1, 0, Upstream{}); !errors.Is(err, ErrNotTraversable) {
 		t.Errorf("err = %v, want ErrNotTraversable", err)
+	}
+}
+
+func TestApachePoolIsSizedForTheLevel(t *testing.T) {
+	for _, tc := range []struct {
+		mpm             string
+		conns           int
+		start, maxSpare int
+	}{
+		{"prefork", 0, 5, 10},
+		{"prefork", 4, 5, 10},
+		{"prefork", 1000, 1000, 1000},
+		{"prefork", 10000, registry.PreforkMax, registry.PreforkMax},
+		{"worker", 0, 2, 256},
+		{"worker", 100, 2, 256},
+		{"worker", 1000, 16, 1024},
+		{"event", 10000, 157, 157 * 64},
+		{"event", 20000, 160, 160 * 64},
+		{"", 1000, 0, 0}, // nginx: no Apache pool
+	} {
+		start, spare := apachePool(tc.mpm, tc.conns)
+		if start != tc.start || spare != tc.maxSpare {
+			t.Errorf("apachePool(%q, %d) = %d, %d; want %d, %d", tc.mpm, tc.conns, start, spare, tc.start, tc.maxSpare)
+		}
 	}
 }

@@ -79,6 +79,8 @@ func Specs() []Spec {
 			}},
 		{"15-proxy-resources", "Descriptors and threads per in-flight request when proxying", "proxy",
 			func(in Input) (*Figure, error) { return ProxyResources(byScenario(in.Scenarios, "proxy")) }},
+		{"16-classic", "Requests/s and server memory against concurrency on a linear axis to 10k: the 2008 nginx-Apache chart redrawn", "concurrency",
+			func(in Input) (*Figure, error) { return Classic(byScenario(in.Scenarios, "concurrency")) }},
 	}
 }
 

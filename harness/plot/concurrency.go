@@ -135,3 +135,21 @@ func saturatedAt(scs []results.Scenario) []string {
 	}
 	return out
 }
+
+// Classic draws figure 16: the 2008 nginx-against-Apache chart redrawn on
+// this machine, requests per second and server memory against concurrent
+// connections on a linear axis, as the original was. A linear axis gives
+// the thousands their true width: a curve that bends at 4k looks it here,
+// where figure 5's log axis squeezes 1k to 10k into a corner.
+func Classic(conc []results.Scenario) (*Figure, error) {
+	linear := axisSpec{Label: "concurrent connections C (closed loop)", Format: units.Count, Scale: scaleLinear}
+	rps := fromSummary(func(s results.Summary) results.Stat { return s.RPS })
+	pss := fromSummary(func(s results.Summary) results.Stat { return s.PSS })
+	return sidePanels("16-classic", "Requests/s and memory vs concurrent connections, the 2008 nginx-Apache chart redrawn", conc, []panelDef{
+		{rps, panelSpec{Title: "requests/s", X: linear, Y: axisSpec{Label: "requests/s", Format: units.Count, Scale: scaleLinear}, Unit: "C"}},
+		{pss, panelSpec{Title: "server memory (PSS)", X: linear,
+			Y: axisSpec{Label: "memory of all server processes", Format: units.Bytes, Scale: scaleLog, Binary: true}, Unit: "C"}},
+	}, false,
+		closedLoopNote,
+		"Memory: the server's process tree (PSS) mid-run, on a log scale so that a flat few MiB still shows beside hundreds.")
+}

@@ -38,9 +38,10 @@ var ErrUnknown = errors.New("scenario: unknown name")
 const (
 	probeConns = 4
 	probeRate  = 500
-	// connectRate opens the idle pool fast enough for 15,000 in 7.5 s and
-	// slowly enough not to overflow somaxconn-sized accept queues.
-	connectRate = 2000
+	// connectRate opens the idle pool fast enough for 15,000 in 3 s and
+	// slowly enough not to overflow somaxconn-sized accept queues (a
+	// server would have to stall for most of a second).
+	connectRate = 5000
 	// rateConns carry the rate scenario's offered load: enough that, at
 	// 100 us per answer, one connection per 1,000 req/s is free.
 	rateConns = 100
@@ -72,8 +73,8 @@ func Grid(name string) ([]results.ScenarioConfig, error) {
 		// scenario only restates the work per request.
 		d, w = 2, 0.5
 		lv = map[string][]int{
-			Idle:        {0, 1000, 5000, 10000},
-			Concurrency: {1, 10, 100, 1000},
+			Idle:        {0, 1000, 5000, 10000, 15000},
+			Concurrency: {1, 10, 100, 1000, 4000, 10000},
 			Rate:        {20000, 50000, 100000, 200000},
 			Wait:        {10, 100, 1000},
 			CPU:         {10, 100},

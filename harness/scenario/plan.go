@@ -71,6 +71,15 @@ func Conns(sc results.ScenarioConfig, level int) int {
 	return level
 }
 
+// Active is how many of a level's connections carry requests: all of
+// them but the idle scenario's idle pool.
+func Active(sc results.ScenarioConfig, level int) int {
+	if sc.Name == Idle {
+		return sc.ProbeConc
+	}
+	return Conns(sc, level)
+}
+
 // MakePlan lays out grid x servers x repeats, skipping what cannot or
 // should not run on this machine and saying why.
 func MakePlan(grid []results.ScenarioConfig, servers []Server, repeats int, lim Limits) Plan {

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,7 +18,7 @@ func TestGrid(t *testing.T) {
 		wantErr   bool
 	}{
 		{name: Smoke, wantN: 3, wantMaxID: 200},
-		{name: Quick, wantN: 7, wantMaxID: 10000},
+		{name: Quick, wantN: 7, wantMaxID: 15000},
 		{name: Full, wantN: 7, wantMaxID: 15000},
 		{name: "sad unknown", wantErr: true},
 	}
@@ -94,11 +95,29 @@ func TestMakePlan(t *testing.T) {
 	nginx := Server{Name: "nginx", Kind: results.KindPeer, Can: registry.Abilities{Proxy: true}, Lacks: "echo module missing"}
 	prefork := Server{Name: "apache-prefork", Kind: results.KindPeer, ThreadsPerConn: 1, MaxConns: 2000, SpawnS: 1.0 / 32}
 	roomy := Limits{NoFile: 20000, PidMax: 32768, ThreadsMax: 200000, TasksInUse: 300}
+	// levels counts the quick grid's levels of the named scenarios.
+	levels := func(names ...string) int {
+		n := 0
+		for _, c := range quick {
+			if slices.Contains(names, c.Name) {
+				n += len(c.Levels)
+			}
+		}
+		return n
+	}
+	idleAbove := func(limit int) (n int) {
+		for _, lv := range quick[0].Levels {
+			if lv > limit {
+				n++
+			}
+		}
+		return n
+	}
 
 	t.Run("happy every level of every model", func(t *testing.T) {
 		p := MakePlan(quick, []Server{epoll}, 1, roomy)
-		if len(p.Steps) != 24 || len(p.Skipped) != 0 {
-			t.Errorf("%d steps, %d skipped; want 24 and 0", len(p.Steps), len(p.Skipped))
+		if want := levels(Names...); len(p.Steps) != want || len(p.Skipped) != 0 {
+			t.Errorf("%d steps, %d skipped; want %d and 0", len(p.Steps), len(p.Skipped), want)
 		}
 		for _, st := range p.Steps {
 			if st.EstimateS <= st.Scenario.DurationS || st.BudgetS <= st.EstimateS {
@@ -108,13 +127,13 @@ func TestMakePlan(t *testing.T) {
 	})
 	t.Run("happy repeats", func(t *testing.T) {
 		p := MakePlan(quick[:1], []Server{epoll}, 3, roomy)
-		if len(p.Steps) != 12 || p.Steps[2].Repeat != 2 || p.Steps[3].Repeat != 0 {
+		if len(p.Steps) != 3*levels(Idle) || p.Steps[2].Repeat != 2 || p.Steps[3].Repeat != 0 {
 			t.Errorf("steps %d", len(p.Steps))
 		}
 	})
 	t.Run("happy peers sit out wait, cpu and gather once each, with a reason", func(t *testing.T) {
 		p := MakePlan(quick, []Server{nginx}, 1, roomy)
-		if len(p.Steps) != 16 || len(p.Skipped) != 0 || len(p.SitOuts) != 3 {
+		if len(p.Steps) != levels(Idle, Concurrency, Rate, Proxy) || len(p.Skipped) != 0 || len(p.SitOuts) != 3 {
 			t.Fatalf("%d steps, %d skipped, %d sit-outs", len(p.Steps), len(p.Skipped), len(p.SitOuts))
 		}
 		for i, want := range []string{"a simulated wait", "simulated CPU work", "no fan-out): echo module missing"} {
@@ -130,12 +149,12 @@ func TestMakePlan(t *testing.T) {
 	})
 	t.Run("happy prefork idle capped and measured under its cap", func(t *testing.T) {
 		p := MakePlan(quick[:1], []Server{prefork}, 1, roomy)
-		var levels []int
+		var got []int
 		for _, st := range p.Steps {
-			levels = append(levels, st.Level)
+			got = append(got, st.Level)
 		}
-		if len(levels) != 3 || levels[2] != 1896 || len(p.Skipped) != 2 {
-			t.Errorf("levels %v skipped %+v", levels, p.Skipped)
+		if len(got) != 3 || got[2] != 1896 || len(p.Skipped) != idleAbove(2000) {
+			t.Errorf("levels %v skipped %+v", got, p.Skipped)
 		}
 		// Its pool grows slowly: the estimate and budget must allow for it.
 		if last := p.Steps[2]; last.BudgetS < 1896.0/32 {
@@ -144,13 +163,13 @@ func TestMakePlan(t *testing.T) {
 	})
 	t.Run("sad fd limit skips and warns", func(t *testing.T) {
 		p := MakePlan(quick[:1], []Server{epoll}, 1, Limits{NoFile: 6000})
-		if len(p.Skipped) != 1 || p.Skipped[0].Level != 10000 || len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "RLIMIT_NOFILE") {
+		if n := idleAbove(6000 - 100); n == 0 || len(p.Skipped) != n || p.Skipped[0].Level != 10000 || len(p.Warnings) != n || !strings.Contains(p.Warnings[0], "RLIMIT_NOFILE") {
 			t.Errorf("skipped %+v warnings %v", p.Skipped, p.Warnings)
 		}
 	})
 	t.Run("sad thread limit skips only the thread model", func(t *testing.T) {
 		p := MakePlan(quick[:1], []Server{thread, epoll}, 1, Limits{NoFile: 20000, PidMax: 12000, ThreadsMax: 1 << 20, TasksInUse: 500})
-		if len(p.Skipped) != 1 || p.Skipped[0].Server != "thread" || p.Skipped[0].Level != 10000 || !strings.Contains(p.Skipped[0].Reason, "pid_max") {
+		if len(p.Skipped) != idleAbove(7500) || p.Skipped[0].Server != "thread" || p.Skipped[0].Level != 10000 || !strings.Contains(p.Skipped[0].Reason, "pid_max") {
 			t.Errorf("skipped %+v", p.Skipped)
 		}
 	})
@@ -158,19 +177,23 @@ func TestMakePlan(t *testing.T) {
 
 func TestConns(t *testing.T) {
 	for _, tc := range []struct {
-		sc    results.ScenarioConfig
-		level int
-		want  int
+		sc         results.ScenarioConfig
+		level      int
+		want       int
+		wantActive int
 	}{
-		{Describe(Idle), 1000, 1000 + probeConns},
-		{Describe(Rate), 50000, rateConns},
-		{Describe(Concurrency), 100, 100},
-		{Describe(Wait), 10, 10},
-		{Describe(Proxy), 4000, 4000},
-		{Describe(Gather), 16, gatherConns},
+		{Describe(Idle), 1000, 1000 + probeConns, probeConns},
+		{Describe(Rate), 50000, rateConns, rateConns},
+		{Describe(Concurrency), 100, 100, 100},
+		{Describe(Wait), 10, 10, 10},
+		{Describe(Proxy), 4000, 4000, 4000},
+		{Describe(Gather), 16, gatherConns, gatherConns},
 	} {
 		if got := Conns(tc.sc, tc.level); got != tc.want {
 			t.Errorf("Conns(%s, %d) = %d, want %d", tc.sc.Name, tc.level, got, tc.want)
+		}
+		if got := Active(tc.sc, tc.level); got != tc.wantActive {
+			t.Errorf("Active(%s, %d) = %d, want %d", tc.sc.Name, tc.level, got, tc.wantActive)
 		}
 	}
 }
