@@ -172,7 +172,7 @@ func TestBenchPlanStartsNothing(t *testing.T) {
 	if got := runBench([]string{"-plan", "-models", "thread,epoll", "-out", out}, &stdout, &stderr); got != 0 {
 		t.Fatalf("exit %d: %s", got, stderr.String())
 	}
-	for _, want := range []string{"idle", "levels [0 1000 5000 10000 15000]", "servers: thread, epoll", "48 level runs"} {
+	for _, want := range []string{"idle", "levels [0 1000 5000 10000 15000]", "servers: thread, epoll", " level runs x 1 repeat(s) planned"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("plan lacks %q:\n%s", want, stdout.String())
 		}
