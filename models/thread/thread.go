@@ -72,7 +72,7 @@ func New(cfg server.Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, addr, err := server.Listen(cfg.Addr)
+	fd, addr, err := server.Listen(cfg.Addr, cfg.ReusePort())
 	if err != nil {
 		return nil, fmt.Errorf("thread: %w", err)
 	}
