@@ -86,7 +86,7 @@ func New(cfg server.Config) (*Server, error) {
 		resp:     wire.NewResponder(cfg.BodySize),
 		lfd:      fd,
 		addr:     addr,
-		limits:   ProcessLimits(),
+		limits:   ProcessLimits(cfg.Procs),
 		mech:     mech,
 		maxProcs: maxProcsFromEnv(),
 		conns:    make(map[int]struct{}),
