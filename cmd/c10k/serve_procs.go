@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -124,7 +126,6 @@ func superviseServe(fs *flag.FlagSet, model string, cfg server.Config, stdout, s
 		workers = append(workers, w)
 	}
 
-	want := "listening on " + bound.String()
 	for ready := 0; ready < len(workers); {
 		select {
 		case ev := <-events:
@@ -132,8 +133,8 @@ func superviseServe(fs *flag.FlagSet, model string, cfg server.Config, stdout, s
 			case ev.exited:
 				fmt.Fprintf(stderr, "c10k serve: %v exited before listening (%v); stopping the others\n", ev.w, exitOf(ev.w))
 				ev.w.told = true
-			case ev.line != want:
-				fmt.Fprintf(stderr, "c10k serve: %v: first line %q, want %q; stopping the workers\n", ev.w, ev.line, want)
+			case !listensOn(ev.line, bound.Port):
+				fmt.Fprintf(stderr, "c10k serve: %v: first line %q, want \"listening on HOST:%d\"; stopping the workers\n", ev.w, ev.line, bound.Port)
 			default:
 				ready++
 				continue
@@ -172,6 +173,17 @@ func superviseServe(fs *flag.FlagSet, model string, cfg server.Config, stdout, s
 			return stopWorkers(workers, s, stderr)
 		}
 	}
+}
+
+// listensOn reports whether line is a listening line for port. Only the
+// port is compared: Go's net package writes a wildcard IPv4 host as "[::]".
+func listensOn(line string, port int) bool {
+	addr, ok := strings.CutPrefix(line, "listening on ")
+	if !ok {
+		return false
+	}
+	_, p, err := net.SplitHostPort(addr)
+	return err == nil && p == strconv.Itoa(port)
 }
 
 // workerArgs is worker n's command line: the supervisor's own flags, the

@@ -546,3 +546,24 @@ func socketsOf(t *testing.T, table map[string]tcpSocket, pid int, match func(tcp
 	}
 	return n
 }
+
+func TestListensOn(t *testing.T) {
+	tests := []struct {
+		name string
+		line string
+		want bool
+	}{
+		{"happy loopback", "listening on 127.0.0.1:4321", true},
+		{"happy wildcard as Go writes it", "listening on [::]:4321", true},
+		{"sad other port", "listening on 127.0.0.1:4322", false},
+		{"sad not a listening line", "panic: 127.0.0.1:4321", false},
+		{"sad no port", "listening on 127.0.0.1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := listensOn(tt.line, 4321); got != tt.want {
+				t.Errorf("listensOn(%q) = %v, want %v", tt.line, got, tt.want)
+			}
+		})
+	}
+}
