@@ -30,11 +30,14 @@ Examples:
 
   # nginx gathering 4 parallel subrequests per request (ngx_http_echo)
   c10k peer -name nginx -port 18082 -dir /tmp/ngx4 -upstream 127.0.0.1:9001 -fanout 4
+
+  # nginx with 2 workers, each with its own reuseport listener on the port
+  c10k peer -name nginx -port 18083 -dir /tmp/ngx2 -procs 2
 `
 
 var peerHelp = help{
 	synopsis: "c10k peer -name " + strings.Join(registry.Names(registry.OfKind(results.KindPeer)), "|") +
-		" -port PORT -dir DIR [-conns N] [-upstream HOST:PORT] [-fanout K]",
+		" -port PORT -dir DIR [-conns N] [-upstream HOST:PORT] [-fanout K] [-procs N]",
 	about: "Renders the peer's configuration from the harness's template (scripts/*.conf.tmpl) into DIR,\n" +
 		"as c10k bench does for every level, and then becomes the peer, in the foreground, on\n" +
 		"127.0.0.1:PORT, so that measurement scripts run exactly what the harness runs.\n" +
@@ -52,6 +55,8 @@ func runPeer(args []string, stdout, stderr io.Writer) int {
 	var up peers.Upstream
 	fs.StringVar(&up.Addr, "upstream", "", "proxy every request to this backend `HOST:PORT`")
 	fs.IntVar(&up.Fanout, "fanout", 1, "backend calls per request (`K`); above 1 only nginx with ngx_http_echo")
+	procs := fs.Int("procs", 1, "worker processes (`N`), each with its own SO_REUSEPORT listener on the port\n"+
+		"(nginx's worker_processes N with reuseport); above 1 only "+strings.Join(procsPeers(), ", "))
 	if status, ok := parseFlags(fs, args); !ok {
 		return status
 	}
@@ -75,8 +80,14 @@ func runPeer(args []string, stdout, stderr io.Writer) int {
 	case up.Fanout < 1 || up.Fanout > 1 && up.Addr == "":
 		fmt.Fprintf(stderr, "c10k peer: -fanout %d: want 1, or more with -upstream\n", up.Fanout)
 		return 2
+	case *procs < 1 || *procs > maxProcs:
+		fmt.Fprintf(stderr, "c10k peer: -procs %d: want 1 to %d\n", *procs, maxProcs)
+		return 2
+	case *procs > 1 && !e.Can.Procs:
+		fmt.Fprintf(stderr, "c10k peer: -procs %d: %s runs as one process; want one of %s\n", *procs, e.Name, strings.Join(procsPeers(), ", "))
+		return 2
 	}
-	argv, err := preparePeer(e, *scripts, *dir, *port, *conns, up)
+	argv, err := preparePeer(e, *scripts, *dir, *port, *procs, *conns, up)
 	if err != nil {
 		fmt.Fprintf(stderr, "c10k peer: %v\n", err)
 		return 1
@@ -90,9 +101,10 @@ func runPeer(args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-// preparePeer renders e's configuration into dir and returns its command
-// line, with the backlog and descriptor limit the harness would give it.
-func preparePeer(e registry.Entry, scripts, dir string, port, conns int, up peers.Upstream) ([]string, error) {
+// preparePeer renders e's configuration with procs workers, its pool sized
+// for conns connections, into dir and returns its command line, with the
+// backlog and descriptor limit the harness would give it.
+func preparePeer(e registry.Entry, scripts, dir string, port, procs, conns int, up peers.Upstream) ([]string, error) {
 	if scripts == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -104,6 +116,7 @@ func preparePeer(e registry.Entry, scripts, dir string, port, conns int, up peer
 	if err != nil {
 		return nil, err
 	}
+	p.Procs = procs
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("peer directory: %w", err)
@@ -114,6 +127,17 @@ func preparePeer(e registry.Entry, scripts, dir string, port, conns int, up peer
 		nofile = rl.Max
 	}
 	return p.Prepare(abs, port, somaxconn(), nofile, conns, up)
+}
+
+// procsPeers names the peers that run as several processes on one port.
+func procsPeers() []string {
+	var out []string
+	for _, e := range registry.OfKind(results.KindPeer) {
+		if e.Can.Procs {
+			out = append(out, e.Name)
+		}
+	}
+	return out
 }
 
 // somaxconn is the kernel's cap on a listen backlog, which the harness

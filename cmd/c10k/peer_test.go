@@ -27,6 +27,8 @@ func TestPeerUsage(t *testing.T) {
 		{"sad no port", []string{"-name", "nginx", "-dir", "x"}, "-port 0"},
 		{"sad no dir", []string{"-name", "nginx", "-port", "1"}, "-dir is required"},
 		{"sad fanout without upstream", []string{"-name", "nginx", "-port", "1", "-dir", "x", "-fanout", "4"}, "-fanout 4"},
+		{"sad procs zero", []string{"-name", "nginx", "-port", "1", "-dir", "x", "-procs", "0"}, "-procs 0: want 1 to"},
+		{"sad apache as several", []string{"-name", "apache-event", "-port", "1", "-dir", "x", "-procs", "2"}, "apache-event runs as one process; want one of nginx"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/signal"
 	"runtime"
@@ -67,15 +68,29 @@ Examples:
   # 4 calls to it (502 if one fails, 504 if one takes over 500 ms)
   c10k serve -model epoll -addr 127.0.0.1:9001 -wait 10ms &
   c10k serve -model goroutine -upstream 127.0.0.1:9001 -fanout 4 -upstream-timeout 500ms
+
+  # nginx's worker_processes 4 with reuseport: 4 event loops in 4 processes
+  # on one free port, each with its own descriptor limit
+  c10k serve -model epoll -procs 4 -addr 127.0.0.1:0
+
+  # 2 goroutine servers on port 9000, each with its own upstream pool
+  c10k serve -model goroutine -procs 2 -addr 127.0.0.1:9000 -upstream 127.0.0.1:9001
 `
 
 var serveHelp = help{
 	synopsis: "c10k serve -model " + strings.Join(registry.Names(registry.OfKind(results.KindModel)), "|") + " [-addr 127.0.0.1:8080] [-body BYTES] [-work DUR] [-wait DUR]\n" +
-		"                  [-upstream HOST:PORT[,HOST:PORT...]] [-fanout K] [-upstream-timeout DUR]",
+		"                  [-upstream HOST:PORT[,HOST:PORT...]] [-fanout K] [-upstream-timeout DUR] [-procs N]",
 	about: "Runs one server model until SIGINT or SIGTERM, then exits 0. The first line on\n" +
 		"stdout is \"listening on HOST:PORT\", printed once the socket accepts connections;\n" +
 		"the model, pid and GOMAXPROCS go to stderr. Exit status: 0 stopped by a signal,\n" +
-		"1 the server failed (e.g. address in use), 2 bad usage.",
+		"1 the server failed (e.g. address in use), 2 bad usage.\n\n" +
+		"With -procs N it starts N copies of itself as workers, each listening on the same\n" +
+		"address with a SO_REUSEPORT socket of its own (nginx's worker_processes with\n" +
+		"reuseport; the kernel spreads connections between them), and supervises them: one\n" +
+		"listening line once all N listen, signals passed on, and exit status 1, naming the\n" +
+		"worker, if one exits by itself (the others are then stopped). Port 0 is picked once\n" +
+		"by the supervisor. Workers inherit its CPU affinity; their stderr lines say\n" +
+		"\"worker I/N\".",
 	examples: serveExamples,
 }
 
@@ -94,36 +109,58 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		"one after another in the thread model, at once in the others")
 	fs.DurationVar(&cfg.UpstreamTimeout, "upstream-timeout", upstream.DefaultTimeout,
 		"time a backend call may take with -upstream (`duration`) before the client gets 504")
+	fs.IntVar(&cfg.Procs, "procs", 1, "serve from `N` worker processes on the one address, each with its own\n"+
+		"SO_REUSEPORT listener, event loop or runtime, upstream pool and descriptor limit,\n"+
+		"supervised by this process (nginx's worker_processes N with reuseport); the thread\n"+
+		"model splits the machine's thread limits between them")
+	worker := fs.Int("worker", 0, "set by the -procs supervisor on the processes it starts: serve as worker `I` of N")
 	if status, ok := parseFlags(fs, args); !ok {
 		return status
 	}
 	cfg.Upstreams = splitUpstreams(*upstreams)
-	newServer, err := checkServeFlags(fs, *model, cfg)
+	newServer, err := checkServeFlags(fs, *model, cfg, *worker)
 	if err != nil {
 		fmt.Fprintf(stderr, "c10k serve: %v\n", err)
 		return 2
 	}
+	if cfg.Procs > 1 && *worker == 0 {
+		return superviseServe(fs, *model, cfg, stdout, stderr)
+	}
+
+	// say prefixes what this process writes to stderr: a worker names
+	// itself, so that N processes writing to one stderr can be told apart.
+	prefix := "c10k serve: "
+	if *worker > 0 {
+		prefix += fmt.Sprintf("worker %d/%d: ", *worker, cfg.Procs)
+		log.SetPrefix(fmt.Sprintf("worker %d/%d: ", *worker, cfg.Procs))
+	}
+	say := func(format string, args ...any) { fmt.Fprintf(stderr, prefix+format+"\n", args...) }
 
 	s, err := newServer(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "c10k serve: %v\n", err)
+		say("%v", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "c10k serve: model=%s pid=%d GOMAXPROCS=%d body=%d work=%v wait=%v\n",
+	say("model=%s pid=%d GOMAXPROCS=%d body=%d work=%v wait=%v",
 		*model, hostPID(), runtime.GOMAXPROCS(0), cfg.BodySize, cfg.Work, cfg.Wait)
 	if len(cfg.Upstreams) > 0 {
-		fmt.Fprintf(stderr, "c10k serve: proxying to %s, fanout=%d upstream-timeout=%v, at most %d idle connections per upstream\n",
+		say("proxying to %s, fanout=%d upstream-timeout=%v, at most %d idle connections per upstream",
 			strings.Join(cfg.Upstreams, ","), cfg.Fanout, cfg.UpstreamTimeout, upstream.MaxIdle)
 	}
 	if n, ok := s.(startNoter); ok {
-		fmt.Fprintf(stderr, "c10k serve: %s\n", n.StartNote())
+		say("%s", n.StartNote())
 	}
 
 	// Signals are caught before the listening line, so a harness that
 	// signals as soon as it reads the line never kills the process instead.
+	// A worker keeps catching them until it exits: it gets a signal sent
+	// to its process group and the supervisor's copy of it, and the second
+	// must not kill a worker that is already closing.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
+	if *worker == 0 {
+		defer signal.Stop(sig)
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.Serve() }()
 	fmt.Fprintf(stdout, "listening on %s\n", s.Addr())
@@ -133,27 +170,27 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		if err == nil {
 			err = errors.New("server stopped by itself")
 		}
-		fmt.Fprintf(stderr, "c10k serve: %v\n", err)
+		say("%v", err)
 		return 1
 	case got := <-sig:
-		fmt.Fprintf(stderr, "c10k serve: %v: closing\n", got)
+		say("%v: closing", got)
 	}
 	if err := s.Close(); err != nil {
-		fmt.Fprintf(stderr, "c10k serve: %v\n", err)
+		say("%v", err)
 	}
 	select {
 	case err := <-done:
 		if err != nil {
-			fmt.Fprintf(stderr, "c10k serve: %v\n", err)
+			say("%v", err)
 		}
 	case <-time.After(serveStopTimeout):
-		fmt.Fprintf(stderr, "c10k serve: connections still busy after %v; exiting anyway\n", serveStopTimeout)
+		say("connections still busy after %v; exiting anyway", serveStopTimeout)
 	}
 	return 0
 }
 
 // checkServeFlags validates what flag parsing cannot and picks the model.
-func checkServeFlags(fs *flag.FlagSet, model string, cfg server.Config) (func(server.Config) (server.Server, error), error) {
+func checkServeFlags(fs *flag.FlagSet, model string, cfg server.Config, worker int) (func(server.Config) (server.Server, error), error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -175,6 +212,14 @@ func checkServeFlags(fs *flag.FlagSet, model string, cfg server.Config) (func(se
 		return nil, fmt.Errorf("-fanout %d: want 1 to %d", cfg.Fanout, upstream.MaxFanout)
 	case cfg.UpstreamTimeout <= 0:
 		return nil, fmt.Errorf("-upstream-timeout %v: must be positive", cfg.UpstreamTimeout)
+	case cfg.Procs < 1 || cfg.Procs > maxProcs:
+		return nil, fmt.Errorf("-procs %d: want 1 to %d", cfg.Procs, maxProcs)
+	case cfg.Procs > 1 && !entry.Can.Procs:
+		return nil, fmt.Errorf("-procs %d: the %s model runs as one process", cfg.Procs, model)
+	case worker != 0 && cfg.Procs == 1:
+		return nil, fmt.Errorf("-worker %d needs -procs above 1", worker)
+	case worker < 0 || worker > cfg.Procs:
+		return nil, fmt.Errorf("-worker %d: want 1 to %d (-procs)", worker, cfg.Procs)
 	}
 	if len(cfg.Upstreams) > 0 {
 		if _, err := upstream.New(cfg.Upstreams, cfg.Fanout, cfg.UpstreamTimeout); err != nil {

@@ -28,6 +28,11 @@ type Peer struct {
 	registry.Entry
 	Version  string
 	Template string // path of the configuration template
+	// Procs is the worker processes Prepare configures, each listening on
+	// the port with a socket of its own (nginx's worker_processes with
+	// reuseport); 0 or 1: one worker, as the peer has always run. Only a
+	// peer that Can.Procs takes more than 1.
+	Procs int
 }
 
 // MPM is the peer's Apache multi-processing module; empty for nginx.
@@ -137,6 +142,9 @@ type Params struct {
 	Upstream     string
 	Subrequests  int
 	FanoutModule string
+	// Procs is the worker processes; above 1 each has its own listening
+	// socket on Port (see Peer.Procs).
+	Procs int
 }
 
 // Upstream is what a proxying peer forwards to: the backend's address and
@@ -153,17 +161,24 @@ type Upstream struct {
 // cannot: the planner should have kept it out of the scenario.
 var ErrNoFanout = errors.New("peers: no fan-out")
 
+// ErrNoProcs is returned (wrapped) when a peer that runs as one process
+// is asked for several (Peer.Procs).
+var ErrNoProcs = errors.New("peers: no multi-process configuration")
+
 // Prepare renders the peer's configuration into dir (created, and made
 // world-readable so Apache's children can serve from it after dropping
 // root) for a server on 127.0.0.1:port that will hold about conns
-// connections, proxying to up when up.Addr is set, and returns the command
-// line that runs it in the foreground.
+// connections, proxying to up when up.Addr is set, with p.Procs worker
+// processes, and returns the command line that runs it in the foreground.
 func (p Peer) Prepare(dir string, port, backlog int, nofile uint64, conns int, up Upstream) ([]string, error) {
 	if up.Addr != "" && !p.Can.Proxy {
 		return nil, fmt.Errorf("peers: %s cannot proxy: %s", p.Name, p.Lacks)
 	}
 	if up.Addr != "" && up.Fanout > 1 && !p.Can.Fanout {
 		return nil, fmt.Errorf("%w: %s cannot make %d backend calls per request: %s", ErrNoFanout, p.Name, up.Fanout, p.Lacks)
+	}
+	if p.Procs > 1 && !p.Can.Procs {
+		return nil, fmt.Errorf("%w: %s runs as one process here, not %d", ErrNoProcs, p.Name, p.Procs)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "htdocs"), 0o755); err != nil {
 		return nil, fmt.Errorf("peers: %w", err)
@@ -175,7 +190,7 @@ func (p Peer) Prepare(dir string, port, backlog int, nofile uint64, conns int, u
 	}
 	params := Params{Dir: dir, Port: port, Backlog: backlog, NoFile: nofile,
 		Modules: registry.ApacheModules, MPM: p.MPM(), PreforkMax: registry.PreforkMax,
-		Upstream: up.Addr, FanoutModule: p.Entry.Peer.FanoutModule}
+		Upstream: up.Addr, FanoutModule: p.Entry.Peer.FanoutModule, Procs: max(p.Procs, 1)}
 	params.StartServers, params.MaxSpare = apachePool(p.MPM(), conns)
 	if up.Addr != "" && p.Entry.Peer.FanoutModule != "" && (up.Fanout > 1 || up.Gather) {
 		params.Subrequests = max(up.Fanout, 1)

@@ -2,6 +2,7 @@ package peers
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -178,6 +179,18 @@ func TestWithModules(t *testing.T) {
 // body.
 func fetchFrom(t *testing.T, p Peer, up Upstream) string {
 	t.Helper()
+	srv, port := startPeer(t, p, up)
+	body := fetch(t, p, port)
+	if st, err := srv.Stop(3 * time.Second); err != nil || st == nil {
+		t.Errorf("stop: %v", err)
+	}
+	return body
+}
+
+// startPeer starts p with up behind it on a free port and waits until it
+// answers 200; the test stops it at the end if the caller did not.
+func startPeer(t *testing.T, p Peer, up Upstream) (*proc.Process, int) {
+	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -194,20 +207,17 @@ func fetchFrom(t *testing.T, p Peer, up Upstream) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Stop(3 * time.Second)
+	t.Cleanup(func() { srv.Stop(3 * time.Second) })
 	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/"
-	var body []byte
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		resp, err := http.Get(url)
 		if err == nil {
-			body, err = io.ReadAll(resp.Body)
+			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			if err == nil && resp.StatusCode != http.StatusOK {
-				err = errors.New(resp.Status)
+			if resp.StatusCode == http.StatusOK {
+				return srv, port
 			}
-			if err == nil {
-				break
-			}
+			err = errors.New(resp.Status)
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
@@ -215,8 +225,22 @@ func fetchFrom(t *testing.T, p Peer, up Upstream) string {
 			t.Fatalf("%s did not serve: %v\n%s\n%s\n%s", p.Name, err, tail.Lines(), log, conf)
 		}
 	}
-	if st, err := srv.Stop(3 * time.Second); err != nil || st == nil {
-		t.Errorf("stop: %v", err)
+}
+
+// fetch GETs / from the peer on port and returns the body of a 200.
+func fetch(t *testing.T, p Peer, port int) string {
+	t.Helper()
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/")
+	if err != nil {
+		t.Fatalf("%s: %v", p.Name, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s: %v", p.Name, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %s", p.Name, resp.Status)
 	}
 	return string(body)
 }
@@ -268,4 +292,125 @@ func TestApachePoolIsSizedForTheLevel(t *testing.T) {
 			t.Errorf("apachePool(%q, %d) = %d, %d; want %d, %d", tc.mpm, tc.conns, start, spare, tc.start, tc.maxSpare)
 		}
 	}
+}
+
+// TestPrepareProcs: N workers render as worker_processes N with a
+// reuseport listener each; one worker (0 or 1) is the configuration the
+// peer always had; a peer that cannot run N processes refuses.
+func TestPrepareProcs(t *testing.T) {
+	render := func(t *testing.T, name string, procs int) (string, error) {
+		t.Helper()
+		p := fakePeer(t, name)
+		p.Procs = procs
+		dir := filepath.Join(openTempDir(t), "peer")
+		if _, err := p.Prepare(dir, 12345, 4096, 20000, 0, Upstream{}); err != nil {
+			return "", err
+		}
+		conf, err := os.ReadFile(filepath.Join(dir, name+".conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The directory differs per call; the rest must not.
+		return strings.ReplaceAll(string(conf), dir, "DIR"), nil
+	}
+	zero, err := render(t, "nginx", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		peer    string
+		procs   int
+		want    []string
+		notWant []string
+		err     error
+	}{
+		{name: "happy one worker", peer: "nginx", procs: 1,
+			want: []string{"worker_processes 1;", "listen 127.0.0.1:12345 backlog=4096;", "One worker"}, notWant: []string{"reuseport"}},
+		{name: "happy four workers", peer: "nginx", procs: 4,
+			want: []string{"worker_processes 4;", "listen 127.0.0.1:12345 backlog=4096 reuseport;", "4 workers"}, notWant: []string{"One worker"}},
+		{name: "happy apache as one", peer: "apache-event", procs: 1},
+		{name: "sad apache as several", peer: "apache-event", procs: 2, err: ErrNoProcs},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conf, err := render(t, tt.peer, tt.procs)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(conf, w) {
+					t.Errorf("conf lacks %q:\n%s", w, conf)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(conf, w) {
+					t.Errorf("conf has %q:\n%s", w, conf)
+				}
+			}
+			if tt.peer == "nginx" && tt.procs == 1 && conf != zero {
+				t.Errorf("Procs 1 and the zero value render differently")
+			}
+		})
+	}
+}
+
+// TestInstalledNginxWorkers runs nginx with three workers: three worker
+// processes under the master, three listening sockets on the one port
+// (one per worker, SO_REUSEPORT), and the page served.
+func TestInstalledNginxWorkers(t *testing.T) {
+	e, _ := registry.Lookup(registry.Nginx)
+	p, err := Lookup(e, scripts)
+	if err != nil {
+		t.Skipf("nginx: %v", err)
+	}
+	const procs = 3
+	p.Procs = procs
+	srv, port := startPeer(t, p, Upstream{})
+	if body := fetch(t, p, port); body != Body {
+		t.Errorf("body %q, want %q", body, Body)
+	}
+	if n := countChildren(t, srv.PID()); n != procs {
+		t.Errorf("%d processes under the master, want %d workers", n, procs)
+	}
+	if n := listeningSockets(t, port); n != procs {
+		t.Errorf("%d listening sockets on port %d, want %d", n, port, procs)
+	}
+}
+
+// countChildren counts pid's child processes, from /proc.
+func countChildren(t *testing.T, pid int) int {
+	t.Helper()
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, task := range tasks {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + task.Name() + "/children")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(strings.Fields(string(b)))
+	}
+	return n
+}
+
+// listeningSockets counts the TCP sockets listening on 127.0.0.1:port,
+// from /proc/net/tcp (local address 0100007F:PORT in hex, state 0A).
+func listeningSockets(t *testing.T, port int) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := fmt.Sprintf("0100007F:%04X", port)
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 3 && f[1] == local && f[3] == "0A" {
+			n++
+		}
+	}
+	return n
 }

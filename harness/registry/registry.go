@@ -39,6 +39,12 @@ type Abilities struct {
 	Work   bool // -work: CPU burned per request
 	Proxy  bool // forwards each request to a real backend over TCP (reverse proxy)
 	Fanout bool // makes K backend calls per request at once and answers after all K (gather)
+	// Procs: runs as N processes sharing one port, each with its own
+	// SO_REUSEPORT listening socket and its own share of the per-process
+	// limits (descriptors): c10k serve -procs N, nginx's worker_processes
+	// N with reuseport. peers.Peer.Procs and c10k serve -procs refuse N
+	// above 1 without it.
+	Procs bool
 }
 
 // Peer is how a peer is started: the harness renders Template (in the
@@ -125,7 +131,10 @@ var Servers = []Entry{
 			"(runtime.entersyscallblock), and GOMAXPROCS grows with the threads up to 8 per CPU, so a thread that wakes runs at once " +
 			"instead of waiting on sysmon (models/thread/doc.go compares the alternatives)",
 		New: func(c server.Config) (server.Server, error) { return thread.New(c) },
-		Can: Abilities{Wait: true, Work: true, Proxy: true, Fanout: true}, ThreadsPerConn: 1,
+		// -procs N splits the machine's thread limits between the N
+		// processes (models/thread/limits.go): it lifts the descriptor
+		// limit of one process, not the thread wall.
+		Can: Abilities{Wait: true, Work: true, Proxy: true, Fanout: true, Procs: true}, ThreadsPerConn: 1,
 		Color: rgb(230, 159, 0), Marker: Circle,
 	},
 	{
@@ -134,7 +143,7 @@ var Servers = []Entry{
 		Runtime: "GOMAXPROCS unset, so Go sizes it from the CPU affinity: 1 on one server CPU, every CPU in the cpu scenario; " +
 			"the netpoller parks a goroutine instead of a thread",
 		New:   func(c server.Config) (server.Server, error) { return goroutine.New(c) },
-		Can:   Abilities{Wait: true, Work: true, Proxy: true, Fanout: true},
+		Can:   Abilities{Wait: true, Work: true, Proxy: true, Fanout: true, Procs: true},
 		Color: rgb(0, 114, 178), Marker: Box,
 	},
 	{
@@ -143,7 +152,7 @@ var Servers = []Entry{
 		Runtime: "the loop's goroutine is locked to one OS thread (runtime.LockOSThread), so it uses one core whatever GOMAXPROCS is; " +
 			"GOMAXPROCS unset, sized from the CPU affinity",
 		New:   func(c server.Config) (server.Server, error) { return epoll.New(c) },
-		Can:   Abilities{Wait: true, Work: true, Proxy: true, Fanout: true},
+		Can:   Abilities{Wait: true, Work: true, Proxy: true, Fanout: true, Procs: true},
 		Color: rgb(0, 158, 115), Marker: Pyramid,
 	},
 	{
@@ -152,7 +161,7 @@ var Servers = []Entry{
 		Peer:  &Peer{Binary: NginxBinary, Template: "nginx.conf.tmpl", FanoutModule: NginxEcho},
 		// proxy_pass and upstream keepalive are built in; fan-out needs
 		// the echo module's parallel subrequests.
-		Can:   Abilities{Proxy: true, Fanout: true},
+		Can:   Abilities{Proxy: true, Fanout: true, Procs: true},
 		Color: rgb(204, 121, 167), Marker: Ring,
 	},
 	{

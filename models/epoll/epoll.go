@@ -51,7 +51,7 @@ func New(cfg server.Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
-	lfd, addr, err := server.Listen(cfg.Addr)
+	lfd, addr, err := server.Listen(cfg.Addr, cfg.ReusePort())
 	if err != nil {
 		return nil, fmt.Errorf("epoll: %w", err)
 	}

@@ -1,6 +1,7 @@
 package goroutine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -49,13 +50,18 @@ var _ server.Server = (*Server)(nil)
 // New listens on cfg.Addr with net.Listen, which on Linux sets
 // SO_REUSEADDR itself (so a port held by a TIME_WAIT socket of the last run
 // does not fail the start, as server.Listen guards against for the other
-// models) and asks for the somaxconn backlog.
+// models) and asks for the somaxconn backlog. With cfg.Procs above 1 it
+// also sets SO_REUSEPORT, as server.Listen does.
 func New(cfg server.Config) (*Server, error) {
 	ups, err := upstream.New(cfg.Upstreams, cfg.Fanout, cfg.UpstreamTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("goroutine: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	var lc net.ListenConfig
+	if cfg.ReusePort() {
+		lc.Control = server.ReusePortControl
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("goroutine: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -23,6 +24,13 @@ type Config struct {
 	BodySize int           // response body size in bytes
 	Work     time.Duration // CPU burned per request, on the serving thread
 	Wait     time.Duration // simulated backend I/O per request
+
+	// Procs is how many processes serve Addr together, each with a
+	// listening socket of its own (c10k serve -procs, nginx's
+	// worker_processes with reuseport). Above 1 the socket is opened with
+	// SO_REUSEPORT, so the kernel spreads new connections between them;
+	// 0 or 1: this process alone, without SO_REUSEPORT.
+	Procs int
 
 	// Upstreams, when set, makes every request a proxied one: the server
 	// sends Fanout GETs to these backends (IPv4 HOST:PORT, round-robin)
@@ -67,12 +75,46 @@ func Burn(d time.Duration) {
 // variable is a data race the race detector reports.
 var burnSink atomic.Uint64
 
+// ReusePort reports whether servers configured by c should open their
+// listening sockets with SO_REUSEPORT: when they are one of several
+// processes on the same address.
+func (c Config) ReusePort() bool { return c.Procs > 1 }
+
 // Listen opens a non-blocking IPv4 TCP listening socket on addr and returns
 // its fd and the bound address. SO_REUSEADDR is set because a port inside
 // the ephemeral range can still be held by a client socket in TIME_WAIT
 // from the previous run; without it the next start fails with EADDRINUSE.
-// The backlog is the kernel's maximum (somaxconn), as nginx asks for.
-func Listen(addr string) (fd int, bound *net.TCPAddr, err error) {
+// With reusePort it also sets SO_REUSEPORT, so that other processes (of
+// the same user) may listen on the same address and port, each accepting
+// a share of the new connections (Config.Procs). The backlog is the
+// kernel's maximum (somaxconn), as nginx asks for.
+func Listen(addr string, reusePort bool) (fd int, bound *net.TCPAddr, err error) {
+	fd, bound, err = bind(addr, reusePort)
+	if err != nil {
+		return -1, nil, err
+	}
+	if err = unix.Listen(fd, backlog()); err != nil {
+		unix.Close(fd)
+		return -1, nil, os.NewSyscallError("listen", err)
+	}
+	return fd, bound, nil
+}
+
+// Reserve binds a SO_REUSEPORT socket to addr without listening on it and
+// returns its fd and the bound address, port 0 resolved. It is how the
+// process that starts several servers on one port picks the port once:
+// each server then listens on the bound address with Listen(addr, true)
+// while the reserving socket holds the port against other programs.
+// Reserve never listens because a listening socket that nobody accepts on
+// would get its share of connections from the kernel and stall them; a
+// socket that is only bound gets none.
+func Reserve(addr string) (fd int, bound *net.TCPAddr, err error) {
+	return bind(addr, true)
+}
+
+// bind is the socket Listen and Reserve share: their options must match
+// for a reserved port to accept the listeners.
+func bind(addr string, reusePort bool) (fd int, bound *net.TCPAddr, err error) {
 	ap, err := resolve(addr)
 	if err != nil {
 		return -1, nil, err
@@ -89,12 +131,14 @@ func Listen(addr string) (fd int, bound *net.TCPAddr, err error) {
 	if err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		return -1, nil, os.NewSyscallError("setsockopt SO_REUSEADDR", err)
 	}
+	if reusePort {
+		if err = setReusePort(fd); err != nil {
+			return -1, nil, err
+		}
+	}
 	sa := &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
 	if err = unix.Bind(fd, sa); err != nil {
 		return -1, nil, fmt.Errorf("server: bind %s: %w", addr, os.NewSyscallError("bind", err))
-	}
-	if err = unix.Listen(fd, backlog()); err != nil {
-		return -1, nil, os.NewSyscallError("listen", err)
 	}
 	got, err := unix.Getsockname(fd)
 	if err != nil {
@@ -105,6 +149,24 @@ func Listen(addr string) (fd int, bound *net.TCPAddr, err error) {
 		return -1, nil, errors.New("server: listener is not IPv4")
 	}
 	return fd, &net.TCPAddr{IP: net.IP(in4.Addr[:]), Port: in4.Port}, nil
+}
+
+func setReusePort(fd int) error {
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+		return os.NewSyscallError("setsockopt SO_REUSEPORT", err)
+	}
+	return nil
+}
+
+// ReusePortControl is a net.ListenConfig Control function that sets
+// SO_REUSEPORT before the bind, for the models that listen through Go's
+// net package (see Listen).
+func ReusePortControl(network, address string, c syscall.RawConn) error {
+	var err error
+	if cerr := c.Control(func(fd uintptr) { err = setReusePort(int(fd)) }); cerr != nil {
+		return cerr
+	}
+	return err
 }
 
 func resolve(addr string) (netip.AddrPort, error) {

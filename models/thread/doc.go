@@ -93,7 +93,12 @@
 // kernel refuses clone, the runtime aborts the whole process. The model
 // raises the Go limit to what the machine allows and refuses connections
 // (accepts and closes them, with a log line) before it gets near it; see
-// limits.go.
+// limits.go. Those limits are the machine's (threads-max, pid_max), so
+// running the model as N processes on one port (server.Config.Procs, c10k
+// serve -procs) does not raise them: each process takes 1/N of what is
+// left. What N processes do raise is the per-process descriptor limit,
+// which on a box whose RLIMIT_NOFILE is below pid_max is the model's
+// first wall.
 //
 // With -upstream the thread makes a request's backend calls itself, one
 // after another, blocked in read(2) on each pooled backend socket in turn

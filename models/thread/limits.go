@@ -3,6 +3,7 @@ package thread
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -39,7 +40,7 @@ var (
 )
 
 // ProcessLimits computes the thread limits and applies MaxThreads with
-// debug.SetMaxThreads, once per process.
+// debug.SetMaxThreads, once per process (the first call's procs counts).
 //
 // Go's default of 10,000 threads sits below the descriptor limit of a box
 // tuned for C10K, and exceeding it is a fatal error, not a recoverable one,
@@ -49,9 +50,15 @@ var (
 // create new OS thread", which cannot be caught either. So the limit is the
 // smallest of those, less what other processes already use, and the model
 // stays threadMargin below it.
-func ProcessLimits() Limits {
+//
+// procs is how many processes of the model share the machine (c10k serve
+// -procs, server.Config.Procs). The machine-wide limits are split evenly
+// between them: each would otherwise see the whole remaining budget as
+// its own and N of them together could overrun it into that abort. A
+// process's own limit (its address space's mappings) is not split.
+func ProcessLimits(procs int) Limits {
 	limitsOnce.Do(func() {
-		limits = computeLimits(readSources())
+		limits = computeLimits(readSources(), procs)
 		debug.SetMaxThreads(limits.MaxThreads)
 	})
 	return limits
@@ -60,7 +67,8 @@ func ProcessLimits() Limits {
 // source is one candidate bound on the thread count.
 type source struct {
 	name  string
-	limit int // <= 0: unknown or unlimited
+	limit int  // <= 0: unknown or unlimited
+	own   bool // the process's own limit; otherwise the machine's, shared
 }
 
 func readSources() []source {
@@ -78,22 +86,26 @@ func readSources() []source {
 		nproc = int(min(rl.Cur, 1<<30))
 	}
 	return []source{
-		{"kernel.threads-max", minusOthers(readInt("/proc/sys/kernel/threads-max"))},
-		{"kernel.pid_max", minusOthers(readInt("/proc/sys/kernel/pid_max"))},
-		{"RLIMIT_NPROC", nproc},
-		{"pids cgroup", cgroupPidsMax()},
+		{"kernel.threads-max", minusOthers(readInt("/proc/sys/kernel/threads-max")), false},
+		{"kernel.pid_max", minusOthers(readInt("/proc/sys/kernel/pid_max")), false},
+		{"RLIMIT_NPROC", nproc, false},
+		{"pids cgroup", cgroupPidsMax(), false},
 		// Each thread stack made by pthread_create (cgo builds) is a mapping
 		// plus a guard page.
-		{"vm.max_map_count/2", readInt("/proc/sys/vm/max_map_count") / 2},
+		{"vm.max_map_count/2", readInt("/proc/sys/vm/max_map_count") / 2, true},
 	}
 }
 
-func computeLimits(sources []source) Limits {
+func computeLimits(sources []source, procs int) Limits {
 	l := Limits{MaxThreads: defaultMaxThreads, BoundBy: "Go default"}
 	found := false
 	for _, s := range sources {
 		if s.limit <= 0 {
 			continue
+		}
+		if !s.own && procs > 1 {
+			s.limit /= procs
+			s.name = fmt.Sprintf("%s shared by %d processes", s.name, procs)
 		}
 		if !found || s.limit < l.MaxThreads {
 			l.MaxThreads, l.BoundBy, found = s.limit, s.name, true

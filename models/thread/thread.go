@@ -72,7 +72,7 @@ func New(cfg server.Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, addr, err := server.Listen(cfg.Addr)
+	fd, addr, err := server.Listen(cfg.Addr, cfg.ReusePort())
 	if err != nil {
 		return nil, fmt.Errorf("thread: %w", err)
 	}
@@ -86,7 +86,7 @@ func New(cfg server.Config) (*Server, error) {
 		resp:     wire.NewResponder(cfg.BodySize),
 		lfd:      fd,
 		addr:     addr,
-		limits:   ProcessLimits(),
+		limits:   ProcessLimits(cfg.Procs),
 		mech:     mech,
 		maxProcs: maxProcsFromEnv(),
 		conns:    make(map[int]struct{}),
