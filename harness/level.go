@@ -302,8 +302,11 @@ func loadArgs(st scenario.Step, port int, jsonPath, hgrmPath string) []string {
 	sc := st.Scenario
 	a := []string{"load", "-q", "-url", "http://127.0.0.1:" + strconv.Itoa(port) + "/",
 		"-d", dur(sc.DurationS), "-warmup", dur(sc.WarmupS), "-json", jsonPath, "-hgrm", hgrmPath}
-	switch sc.Name {
-	case scenario.Idle:
+	if n := scenario.Procs(sc, st.Level); n > 1 {
+		a = append(a, "-procs", strconv.Itoa(n))
+	}
+	switch {
+	case sc.ProbeConc > 0:
 		// A server that grows its pool slowly (Apache prefork: 32 children
 		// a second) answers the idle pool's first requests late: stretch
 		// the timeout to cover its known growth, so the level measures the
@@ -311,7 +314,7 @@ func loadArgs(st scenario.Step, port int, jsonPath, hgrmPath string) []string {
 		timeout := max(defaultTimeout.Seconds(), 1.5*st.Server.SpawnS*float64(scenario.Conns(sc, st.Level))+5)
 		a = append(a, "-c", strconv.Itoa(sc.ProbeConc), "-rate", strconv.Itoa(sc.ProbeRate),
 			"-idle", strconv.Itoa(st.Level), "-connect-rate", strconv.Itoa(sc.ConnectRate), "-timeout", dur(math.Ceil(timeout)))
-	case scenario.Rate:
+	case sc.Name == scenario.Rate:
 		a = append(a, "-c", strconv.Itoa(sc.Connections), "-rate", strconv.Itoa(st.Level))
 	default:
 		// Closed loop at the level's connections (gather: a fixed C, the

@@ -33,6 +33,7 @@ type harness struct {
 	out   *store
 	prog  *progress
 
+	guard      *guard // stops a server climbing the scale scenario at a limit
 	loadBinary string // a private copy of opt.Binary for the load generator
 	scratch    string // the run's temporary files; see makeScratch
 
@@ -70,6 +71,15 @@ func Run(ctx context.Context, opt Options) (results.Run, error) {
 	defer proc.StopAll(time.Second) // the last line of defence; normally a no-op
 	if err := h.copyLoadBinary(); err != nil {
 		return h.run, h.finish(err)
+	}
+	if spreads(h.run.Config.Scenarios) {
+		h.run.Sysctls = tuneKernel(scaleNeeds, h.env, scratch)
+		defer func() {
+			if rerr := restoreKernel(h.run.Sysctls); rerr != nil {
+				h.run.Warnings = append(h.run.Warnings, rerr.Error())
+				_ = h.writeRun()
+			}
+		}()
 	}
 	err = h.execute()
 	return h.run, err
@@ -153,6 +163,7 @@ func (h *harness) prepare() error {
 		return fmt.Errorf("harness: %w", err)
 	}
 	h.out = newStore(h.opt.OutDir, servers, h.plan)
+	h.guard = newGuard(env.MemTotal)
 	h.prog = newProgress(h.opt.Progress, h.opt.Terminal, h.plan)
 	for _, w := range h.run.Warnings {
 		h.prog.warn(w)
@@ -232,8 +243,15 @@ func (h *harness) execute() error {
 			err = ErrInterrupted
 			break
 		}
+		if why := h.guardLevel(st); why != "" {
+			h.out.unplan(st)
+			h.run.Skipped = append(h.run.Skipped, results.Skip{Scenario: st.Scenario.Name, Server: st.Server.Name, Level: st.Level, Reason: why})
+			h.prog.warn(fmt.Sprintf("%s %s %d skipped: %s", st.Scenario.Name, st.Server.Name, st.Level, why))
+			continue
+		}
 		h.prog.begin(i, st)
 		res := h.runLevel(st)
+		h.guard.after(st, res)
 		h.out.record(st, res)
 		if res.interrupted {
 			err = ErrInterrupted
@@ -249,6 +267,25 @@ func (h *harness) execute() error {
 		}
 	}
 	return h.finish(err)
+}
+
+// spreads says whether a scenario spreads its levels over processes (and
+// so needs the kernel tuned for a million connections).
+func spreads(grid []results.ScenarioConfig) bool {
+	return slices.ContainsFunc(grid, func(sc results.ScenarioConfig) bool { return sc.ConnsPerProc > 0 })
+}
+
+// guardLevel says why st must not run (see guard), reading the machine's
+// available memory now; "" lets it run.
+func (h *harness) guardLevel(st scenario.Step) string {
+	if st.Scenario.ConnsPerProc <= 0 {
+		return ""
+	}
+	m, err := procfs.SampleMachine()
+	if err != nil {
+		return "" // unreadable: the level runs, as it would without a guard
+	}
+	return h.guard.check(st, m.MemAvailable)
 }
 
 // flush writes the scenario file of st and run.json.

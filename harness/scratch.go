@@ -45,6 +45,7 @@ func removeStaleScratch(tmp string) {
 	for _, e := range entries {
 		pid, start, ok := scratchOwner(e.Name())
 		if ok && e.IsDir() && !proc.Alive(pid, start) {
+			restoreFromScratch(filepath.Join(tmp, e.Name()))
 			os.RemoveAll(filepath.Join(tmp, e.Name()))
 		}
 	}

@@ -66,6 +66,9 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, level int, 
 		if be != nil {
 			args = append(args, upstreamArgs(be, sc, level)...)
 		}
+		if n := scenario.Procs(sc, level); n > 1 {
+			args = append(args, "-procs", strconv.Itoa(n))
+		}
 		lines = newLineWatch("listening on ")
 		spec = proc.Spec{Path: h.opt.Binary, Args: args, Stdout: lines}
 		r.args = append([]string{h.opt.Binary}, args...)
@@ -81,7 +84,9 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, level int, 
 		if be != nil {
 			up = peers.Upstream{Addr: be.addr(), Fanout: scenario.Fanout(sc, level), Gather: sc.FanoutLevels}
 		}
-		args, err := srv.peer.Prepare(dir, r.port, backlog, h.env.NoFileHard, poolConns(srv, sc, level), up)
+		peer := *srv.peer
+		peer.Procs = scenario.Procs(sc, level)
+		args, err := peer.Prepare(dir, r.port, backlog, h.env.NoFileHard, poolConns(srv, sc, level), up)
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err

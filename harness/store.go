@@ -60,6 +60,13 @@ func newStore(dir string, servers []server, plan scenario.Plan) *store {
 }
 
 // record adds one level run's outcome.
+// unplan takes st out of its file's plan: it was skipped when its turn
+// came (the scale guard), so the file is complete without it.
+func (s *store) unplan(st scenario.Step) {
+	k := fileKey{st.Scenario.Name, st.Server.Name}
+	s.planned[k]--
+}
+
 func (s *store) record(st scenario.Step, r levelResult) {
 	k := fileKey{st.Scenario.Name, st.Server.Name}
 	sc := s.files[k]

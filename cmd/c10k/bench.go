@@ -44,6 +44,10 @@ Examples:
   # CI smoke run: models only, two tiny levels, well under a minute
   c10k bench -smoke -out /tmp/smoke
 
+  # idle connections from 10k to 1M (make bench-scale): servers and load spread
+  # over processes sharing a port, kernel limits raised for the run and put back
+  c10k bench -scale -sample 1s -out results/scale
+
   # only the idle scenario, our event loop beside nginx and Apache event
   c10k bench -scenarios idle -models epoll,nginx,apache-event
 
@@ -52,7 +56,7 @@ Examples:
 `
 
 var benchHelp = help{
-	synopsis: "c10k bench [-scenarios a,b] [-models m1,m2] [-full|-smoke] [-repeats N] [-out DIR]\n" +
+	synopsis: "c10k bench [-scenarios a,b] [-models m1,m2] [-full|-smoke|-scale] [-repeats N] [-out DIR]\n" +
 		"                  [-server-cpus LIST] [-load-cpus LIST] [-backend-cpus LIST]",
 	about: "Runs each scenario at each level against each server: a fresh server process\n" +
 		"per level pinned to -server-cpus, `c10k load` pinned to -load-cpus, the server's\n" +
@@ -92,8 +96,11 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 func parseBenchFlags(args []string, stderr io.Writer) (opt harness.Options, status int, ok bool) {
 	fs := newFlagSet("c10k bench", benchHelp, stderr)
 	var (
-		full   = fs.Bool("full", false, "run the full grid (larger levels, 10 s per level, 3 repeats)")
-		smoke  = fs.Bool("smoke", false, "run the smoke grid (models only unless -models says otherwise: idle 200, concurrency 10 and proxy 10, 2 s each)")
+		full  = fs.Bool("full", false, "run the full grid (larger levels, 10 s per level, 3 repeats)")
+		smoke = fs.Bool("smoke", false, "run the smoke grid (models only unless -models says otherwise: idle 200, concurrency 10 and proxy 10, 2 s each)")
+		scale = fs.Bool("scale", false, "run the scale grid: idle connections from 10k to 1M, each level spread over processes\n"+
+			"of at most 15,000 connections (server and load), the kernel tuned for it; a server stops at the\n"+
+			"first limit it meets (descriptors, threads, memory), which is recorded")
 		models = fs.String("models", "", "comma-separated `servers`: models ("+strings.Join(registry.Names(registry.OfKind(results.KindModel)), ", ")+
 			") and peers ("+strings.Join(registry.Names(registry.OfKind(results.KindPeer)), ", ")+"); default: every model and every installed peer")
 		scenarios = fs.String("scenarios", "", "comma-separated `scenarios` ("+strings.Join(scenario.Names, ", ")+"); default: all of the grid's")
@@ -110,7 +117,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (opt harness.Options, stat
 	if status, ok := parseFlags(fs, args); !ok {
 		return opt, status, false
 	}
-	if err := checkBenchFlags(fs, *full, *smoke, &opt); err != nil {
+	if err := checkBenchFlags(fs, *full, *smoke, *scale, &opt); err != nil {
 		fmt.Fprintf(stderr, "c10k bench: %v\n", err)
 		return opt, 2, false
 	}
@@ -120,6 +127,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (opt harness.Options, stat
 		opt.Grid = scenario.Full
 	case *smoke:
 		opt.Grid = scenario.Smoke
+	case *scale:
+		opt.Grid = scenario.ScaleGrid
 	}
 	opt.Scenarios = *scenarios
 	if *models != "" {
@@ -213,12 +222,12 @@ func reportBench(stdout, stderr io.Writer, dir string, run results.Run, err erro
 	return 0
 }
 
-func checkBenchFlags(fs *flag.FlagSet, full, smoke bool, opt *harness.Options) error {
+func checkBenchFlags(fs *flag.FlagSet, full, smoke, scale bool, opt *harness.Options) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if full && smoke {
-		return errors.New("-full and -smoke exclude each other")
+	if n := btoi(full) + btoi(smoke) + btoi(scale); n > 1 {
+		return errors.New("-full, -smoke and -scale exclude each other")
 	}
 	if opt.Repeats < 0 {
 		return fmt.Errorf("-repeats %d: must not be negative", opt.Repeats)
@@ -289,4 +298,11 @@ func printPlan(w io.Writer, run results.Run) {
 	}
 	fmt.Fprintf(w, "%d level runs x %d repeat(s) planned, about %s\n", run.Planned/max(run.Config.Repeats, 1), run.Config.Repeats,
 		(time.Duration(run.EstimateS) * time.Second).Round(time.Second))
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

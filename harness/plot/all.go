@@ -81,6 +81,8 @@ func Specs() []Spec {
 			func(in Input) (*Figure, error) { return ProxyResources(byScenario(in.Scenarios, "proxy")) }},
 		{"16-classic", "Requests/s and server memory against concurrency on a linear axis to 10k: the 2008 nginx-Apache chart redrawn", "concurrency",
 			func(in Input) (*Figure, error) { return Classic(byScenario(in.Scenarios, "concurrency")) }},
+		{"17-scale", "Memory per idle connection and connect rate from 10k toward 1M connections (make bench-scale)", "scale",
+			func(in Input) (*Figure, error) { return Scale(byScenario(in.Scenarios, "scale")) }},
 	}
 }
 

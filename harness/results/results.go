@@ -46,6 +46,9 @@ type Run struct {
 	EstimateS float64           `json:"estimate_s"`         // the plan's wall-time estimate, for comparing with WallTimeS
 	Notes     []string          `json:"notes,omitempty"`    // how to read this run (measurement method caveats)
 	SitOuts   []SitOut          `json:"sit_outs,omitempty"` // servers left out of whole scenarios they cannot run
+	// Sysctls are the kernel settings the run checked, changed for its
+	// duration and put back (the scale scenario).
+	Sysctls []Sysctl `json:"sysctls,omitempty"`
 	// The harness process that writes the run, to tell a run in progress
 	// from one whose harness died without finishing it.
 	HarnessPID   int    `json:"harness_pid,omitempty"`
@@ -100,6 +103,21 @@ type ScenarioConfig struct {
 	// instead, at Connections closed-loop connections (gather).
 	Fanout       int  `json:"fanout,omitempty"`
 	FanoutLevels bool `json:"fanout_levels,omitempty"`
+	// ConnsPerProc > 0 spreads each level over processes holding at most
+	// this many connections each, in the server (-procs, nginx's
+	// worker_processes) and in the load generator alike: the way past one
+	// process's descriptor limit (the scale scenario).
+	ConnsPerProc int `json:"conns_per_proc,omitempty"`
+}
+
+// Sysctl is a kernel setting a run checked: what it was, and what the run
+// set it to for its duration ("" when left alone); Note says why it could
+// not be set.
+type Sysctl struct {
+	Name string `json:"name"`
+	Was  string `json:"was"`
+	Set  string `json:"set,omitempty"`
+	Note string `json:"note,omitempty"`
 }
 
 // Skip is a planned level that did not run.
@@ -308,6 +326,7 @@ type Summary struct {
 	IdleAlive         Stat    `json:"idle_alive"`
 	// Added fields.
 	ServerConns   Stat `json:"server_conns"`
+	ConnectRate   Stat `json:"connect_rate"` // idle connections opened per second (idle_opened / idle_open_s)
 	ServerCPUUtil Stat `json:"server_cpu_util"`
 	LoadCPUUtil   Stat `json:"load_cpu_util"`
 	LoadBusy      Stat `json:"load_busy"` // the load generator's loop_busy

@@ -50,6 +50,7 @@ func Summarize(ms []Measurement) Summary {
 		FDs:               pick(func(m *Measurement) float64 { return float64(m.Point.FDs) }),
 		IdleAlive:         pick(func(m *Measurement) float64 { return float64(m.Load.IdleAlive) }),
 		ServerConns:       pick(func(m *Measurement) float64 { return float64(m.ServerConns) }),
+		ConnectRate:       pick(func(m *Measurement) float64 { return ConnectRate(m.Load) }),
 		ServerCPUUtil:     pick(func(m *Measurement) float64 { return m.ServerCPUUtil }),
 		LoadCPUUtil:       pick(func(m *Measurement) float64 { return m.LoadCPUUtil }),
 		LoadBusy:          pick(func(m *Measurement) float64 { return m.Load.LoopBusy }),
@@ -74,6 +75,15 @@ func Summarize(ms []Measurement) Summary {
 		}
 	}
 	return s
+}
+
+// ConnectRate is how fast the load generator opened its idle pool, in
+// connections per second; 0 without one.
+func ConnectRate(l loadgen.Result) float64 {
+	if l.IdleOpenS <= 0 {
+		return 0
+	}
+	return float64(l.IdleOpened) / l.IdleOpenS
 }
 
 // ErrorRate is errors / (requests + errors) of one load result, 0 when

@@ -18,16 +18,24 @@ const (
 	CPU         = "cpu"
 	Proxy       = "proxy"
 	Gather      = "gather"
+	Scale       = "scale"
 )
 
 // Names lists every scenario in the order a run goes through them.
-var Names = []string{Idle, Concurrency, Rate, Wait, CPU, Proxy, Gather}
+var Names = []string{Idle, Concurrency, Rate, Wait, CPU, Proxy, Gather, Scale}
+
+// everyDay is the scenarios of the quick and full grids: all but scale,
+// which has a grid (and a make target) of its own.
+var everyDay = Names[:len(Names)-1]
 
 // Grid names.
 const (
 	Smoke = "smoke" // CI: idle 200, concurrency 10 and proxy 10, 2 s each: about half a minute for the models
 	Quick = "quick" // the default: about 10 minutes on 2 cores
 	Full  = "full"  // the larger grid, with repeats
+	// ScaleGrid is idle connections from 10k to 1M, past one process's
+	// descriptor limit: make bench-scale.
+	ScaleGrid = "scale"
 )
 
 // ErrUnknown is returned (wrapped) for an unknown scenario or grid name.
@@ -51,6 +59,12 @@ const (
 	// gatherConns the gather scenario's closed-loop connections.
 	backendWaitMS = 10
 	gatherConns   = 100
+	// scaleConnectRate opens the scale scenario's 1M connections in under
+	// a minute, spread over the load processes.
+	scaleConnectRate = 25000
+	// connsPerProc leaves a quarter of the 20,000-descriptor limit free in
+	// each process: SO_REUSEPORT spreads connections by a hash, not evenly.
+	connsPerProc = 15000
 )
 
 // Grid returns the scenario configurations of a grid, in run order.
@@ -58,7 +72,7 @@ func Grid(name string) ([]results.ScenarioConfig, error) {
 	var (
 		d, w  float64
 		lv    map[string][]int
-		order = Names
+		order = everyDay
 	)
 	switch name {
 	case Smoke:
@@ -92,8 +106,12 @@ func Grid(name string) ([]results.ScenarioConfig, error) {
 			Proxy:       {10, 100, 1000, 4000, 10000},
 			Gather:      {1, 4, 16, 64},
 		}
+	case ScaleGrid:
+		d, w = 2, 0.5
+		lv = map[string][]int{Scale: {10000, 20000, 50000, 100000, 200000, 500000, 1000000}}
+		order = []string{Scale}
 	default:
-		return nil, fmt.Errorf("%w: grid %q (want %s, %s or %s)", ErrUnknown, name, Smoke, Quick, Full)
+		return nil, fmt.Errorf("%w: grid %q (want %s, %s, %s or %s)", ErrUnknown, name, Smoke, Quick, Full, ScaleGrid)
 	}
 	out := make([]results.ScenarioConfig, 0, len(order))
 	for _, n := range order {
@@ -112,6 +130,11 @@ func Describe(name string) results.ScenarioConfig {
 		return results.ScenarioConfig{Name: Idle, LevelName: "idle connections",
 			Description: "N idle keep-alive connections held beside a small open-loop probe: memory, threads and fds per connection",
 			ProbeConc:   probeConns, ProbeRate: probeRate, OpenLoop: true, ConnectRate: connectRate}
+	case Scale:
+		return results.ScenarioConfig{Name: Scale, LevelName: "idle connections",
+			Description: "idle keep-alive connections from 10k to 1M, beside a small open-loop probe, past one process's descriptor limit: " +
+				"server and load generator each spread over processes sharing a port; memory, kernel memory and descriptors per connection, and the connect rate",
+			ProbeConc: probeConns, ProbeRate: probeRate, OpenLoop: true, ConnectRate: scaleConnectRate, ConnsPerProc: connsPerProc}
 	case Concurrency:
 		return results.ScenarioConfig{Name: Concurrency, LevelName: "concurrency",
 			Description: "closed loop at C connections: throughput and latency as concurrency grows"}
@@ -137,6 +160,15 @@ func Describe(name string) results.ScenarioConfig {
 			BackendWaitMS: backendWaitMS, FanoutLevels: true, Connections: gatherConns}
 	}
 	return results.ScenarioConfig{Name: name}
+}
+
+// Procs is how many processes a level of sc is spread over, in the server
+// and in the load generator: 1 unless the scenario spreads its levels.
+func Procs(sc results.ScenarioConfig, level int) int {
+	if sc.ConnsPerProc <= 0 {
+		return 1
+	}
+	return max(1, (Conns(sc, level)+sc.ConnsPerProc-1)/sc.ConnsPerProc)
 }
 
 // Fanout is the backend calls per request (K) at one level of sc: the

@@ -59,10 +59,10 @@ func (p *Plan) EstimateS() float64 {
 // Conns is how many connections a level holds open: idle plus the probe,
 // the concurrency, or the rate scenario's connections.
 func Conns(sc results.ScenarioConfig, level int) int {
-	switch sc.Name {
-	case Idle:
+	switch {
+	case holdsIdle(sc):
 		return level + sc.ProbeConc
-	case Rate:
+	case sc.Name == Rate:
 		return sc.Connections
 	}
 	if sc.FanoutLevels {
@@ -74,11 +74,15 @@ func Conns(sc results.ScenarioConfig, level int) int {
 // Active is how many of a level's connections carry requests: all of
 // them but the idle scenario's idle pool.
 func Active(sc results.ScenarioConfig, level int) int {
-	if sc.Name == Idle {
+	if holdsIdle(sc) {
 		return sc.ProbeConc
 	}
 	return Conns(sc, level)
 }
+
+// holdsIdle says whether sc's levels are idle connections held beside a
+// probe (idle, scale).
+func holdsIdle(sc results.ScenarioConfig) bool { return sc.ProbeConc > 0 }
 
 // MakePlan lays out grid x servers x repeats, skipping what cannot or
 // should not run on this machine and saying why.
@@ -101,7 +105,7 @@ func MakePlan(grid []results.ScenarioConfig, servers []Server, repeats int, lim 
 				continue
 			}
 			levels := sc.Levels
-			if sc.Name == Idle && srv.MaxConns > 0 {
+			if holdsIdle(sc) && srv.MaxConns > 0 {
 				levels = capLevels(sc, srv, levels, &p)
 			}
 			for _, lv := range levels {
@@ -149,6 +153,7 @@ func needs(sc results.ScenarioConfig) registry.Abilities {
 		Work:   sc.WorkUS > 0,
 		Proxy:  sc.BackendWaitMS > 0,
 		Fanout: sc.BackendWaitMS > 0 && (sc.FanoutLevels || sc.Fanout > 1),
+		Procs:  sc.ConnsPerProc > 0,
 	}
 }
 
@@ -160,6 +165,8 @@ func sitOutReason(sc results.ScenarioConfig, srv Server) string {
 		return withLack("cannot proxy a request to a backend", srv.Lacks)
 	case need.Fanout && !srv.Can.Fanout:
 		return withLack("cannot make several backend calls at once for one request (no fan-out)", srv.Lacks)
+	case need.Procs && !srv.Can.Procs:
+		return "is not set up to run as N processes sharing a port (SO_REUSEPORT), the way past one process's descriptor limit; the idle scenario measures it"
 	}
 	var missing []string
 	if need.Wait && !srv.Can.Wait {
@@ -184,7 +191,11 @@ func withLack(reason, lack string) string {
 
 func skipReason(sc results.ScenarioConfig, srv Server, level int, lim Limits) string {
 	conns := Conns(sc, level)
-	if lim.NoFile > 0 && uint64(conns+fdReserve) > lim.NoFile {
+	procs := Procs(sc, level)
+	if perProc := (conns + procs - 1) / procs; lim.NoFile > 0 && uint64(perProc+fdReserve) > lim.NoFile {
+		if procs > 1 {
+			return fmt.Sprintf("needs %d fds in each of %d server and load processes, RLIMIT_NOFILE hard limit is %d", perProc+fdReserve, procs, lim.NoFile)
+		}
 		return fmt.Sprintf("needs %d fds in the server and in the load generator, RLIMIT_NOFILE hard limit is %d", conns+fdReserve, lim.NoFile)
 	}
 	if srv.ThreadsPerConn > 0 {
@@ -217,8 +228,12 @@ const (
 func estimate(sc results.ScenarioConfig, srv Server, level int) float64 {
 	s := startS + stopS + sc.WarmupS + sc.DurationS
 	conns := Conns(sc, level)
-	if sc.Name == Idle && sc.ConnectRate > 0 {
+	if holdsIdle(sc) && sc.ConnectRate > 0 {
+		// Opening, and closing again at the end: about as long.
 		s += float64(level) / float64(sc.ConnectRate)
+		if sc.ConnsPerProc > 0 {
+			s += float64(level) / float64(sc.ConnectRate)
+		}
 	}
 	// A pool grows only to its cap (prefork's MaxRequestWorkers): the
 	// connections beyond it wait in the accept queue, not for spawns.

@@ -98,6 +98,7 @@ func Fixture() (results.Run, []results.Scenario) {
 		scs = append(scs, proxy(s))
 		if s.kind == results.KindModel || s.name == "nginx" {
 			scs = append(scs, gather(s))
+			scs = append(scs, scale(s))
 		}
 	}
 	for _, sc := range scs {
@@ -155,6 +156,9 @@ func scenarioConfigs() []results.ScenarioConfig {
 		{Name: "gather", LevelName: "backend calls per request K", Levels: gatherLevels, DurationS: 10, WarmupS: 2,
 			BackendWaitMS: waitMS, FanoutLevels: true, Connections: gatherConns,
 			Description: "K calls to a 10 ms backend per request"},
+		{Name: "scale", LevelName: "idle connections", Levels: scaleLevels, DurationS: 2, WarmupS: 0.5, ProbeConc: 4, ProbeRate: 500,
+			OpenLoop: true, ConnectRate: 25000, ConnsPerProc: 15000,
+			Description: "idle connections toward a million, spread over processes"},
 	}
 }
 
@@ -392,6 +396,33 @@ func gather(s server) results.Scenario {
 			P99US: stat(lat*1.4, 0.08),
 		}
 		sc.Levels = append(sc.Levels, level(k, sum, nil))
+	}
+	return sc
+}
+
+// scaleLevels are the scale scenario's idle connections.
+var scaleLevels = []int{10000, 20000, 50000, 100000, 200000, 500000, 1000000}
+
+// scale is the fixture's scale scenario: per-connection costs flat as the
+// count climbs, the thread model stopped by pid_max past 20k, and the
+// connect rate falling a little as the tables grow.
+func scale(s server) results.Scenario {
+	sc := results.Scenario{Scenario: "scale", Server: s.name, Kind: s.kind, LevelName: "idle connections", Complete: true, Config: configOf("scale")}
+	for _, n := range scaleLevels {
+		if s.name == "thread" && n > 20000 {
+			sc.Skipped = append(sc.Skipped, results.Skip{Scenario: "scale", Server: s.name, Level: n, Reason: "needs about 50004 threads; pid_max 32768"})
+			continue
+		}
+		pc := results.PerConn{Conns: n + 4, PSSBytes: s.pss, RSSBytes: s.rss, KernelStack: s.kstack, PageTables: s.ptables,
+			SocketBytes: socketBytes, Threads: s.threads, FDs: s.fds, KernelBytes: s.kstack + s.ptables + socketBytes}
+		sum := results.Summary{
+			RPS:         one(500),
+			PSS:         stat(s.pssBase+float64(n)*s.pss, 0.02),
+			PerConn:     pc,
+			IdleAlive:   one(float64(n)),
+			ConnectRate: stat(30000/(1+math.Log10(float64(n)/10000)/4), 0.05),
+		}
+		sc.Levels = append(sc.Levels, level(n, sum, nil))
 	}
 	return sc
 }

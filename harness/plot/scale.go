@@ -1,0 +1,29 @@
+package plot
+
+import (
+	"c10k/harness/results"
+	"c10k/harness/units"
+)
+
+// scaleAxis is the scale scenario's x axis: idle connections held, 10k to 1M.
+var scaleAxis = axisSpec{Label: "idle connections held", Format: units.Count, Scale: scaleLog}
+
+// Scale draws figure 17: what a connection costs as the count climbs past
+// one process's descriptor limit toward a million (make bench-scale): user
+// space and kernel memory per connection, and how fast the load generator
+// opened them. A server that stopped at a limit ends where it stopped; the
+// report names the limit.
+func Scale(scale []results.Scenario) (*Figure, error) {
+	perConn := axisSpec{Label: "bytes per connection", Format: units.Bytes, Scale: scaleLog, Binary: true}
+	return sidePanels("17-scale", "Idle connections toward a million: memory per connection and connect rate", scale, []panelDef{
+		{fromPerConn(func(p results.PerConn) float64 { return p.PSSBytes }),
+			panelSpec{Title: "user space (server PSS)", X: scaleAxis, Y: perConn, Unit: "conns"}},
+		{fromPerConn(func(p results.PerConn) float64 { return p.KernelBytes }),
+			panelSpec{Title: "kernel (stacks, page tables, slab)", X: scaleAxis, Y: perConn, Unit: "conns"}},
+		{fromSummary(func(s results.Summary) results.Stat { return s.ConnectRate }),
+			panelSpec{Title: "connections opened per second", X: scaleAxis,
+				Y: axisSpec{Label: "connections/s", Format: units.Count, Scale: scaleLog}, Unit: "conns"}},
+	}, false,
+		"Server and load generator spread over processes of at most 15,000 connections each, sharing one port (SO_REUSEPORT).",
+		"Kernel figures are machine-wide deltas divided by connections: both ends of every socket.")
+}
