@@ -88,8 +88,10 @@ type Result struct {
 	// be due for a loop to poll for it instead of sleeping (Options.Spin);
 	// 0: never, also when the loops had no spare scheduler slot.
 	SpinUs int64 `json:"spin_us"`
-	// Sources is the number of 127.0.0.x source addresses used.
-	Sources int `json:"sources"`
+	// Sources is the number of 127.0.0.x source addresses used, from
+	// 127.0.0.(1+FirstSource).
+	Sources     int `json:"sources"`
+	FirstSource int `json:"first_source"`
 	// FileLimit is RLIMIT_NOFILE (soft, after raising) during the run.
 	FileLimit uint64 `json:"file_limit"`
 	// Series has one point per second of the window.

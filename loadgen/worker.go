@@ -24,6 +24,7 @@ type plan struct {
 	headOnly    bool      // HEAD: the answers have no body
 	base        time.Time // every worker's clock counts ns from here
 	loops       int
+	firstSource int // offset of the first source from 127.0.0.1
 	sources     int
 	conns, idle int // after the file-limit cap
 	pipeline    int
@@ -103,7 +104,7 @@ func newWorker(id int, p *plan, loop *eventloop.Loop, conns, idle int) *worker {
 		id:      id,
 		p:       p,
 		loop:    loop,
-		dial:    newDialer(p.tgt.addr, p.sources, id),
+		dial:    newDialer(p.tgt.addr, p.firstSource, p.sources, id),
 		rlen:    len(req),
 		pending: newRing[int64](64),
 		ready:   newRing[*conn](max(conns, 1)),
