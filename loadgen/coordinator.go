@@ -256,6 +256,13 @@ func (c *coordinator) collect() {
 		window = time.Duration(min(c.ended, c.window[1]) - c.window[0])
 	}
 	r.merge(recs, window)
+	if c.p.intervals {
+		start := c.p.base
+		if c.window[0] > 0 {
+			start = start.Add(time.Duration(c.window[0]))
+		}
+		r.log = newIntervalLog(recs, start, window, c.p.openLoop)
+	}
 	if c.aborted != "" {
 		r.Complete = false
 		r.Message = joinMessages(r.Message, c.aborted)

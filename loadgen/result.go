@@ -102,8 +102,15 @@ type Result struct {
 	// Message says why a run ended early, or what was capped; empty if
 	// nothing needs saying.
 	Message string `json:"message"`
+	// Procs holds, for a run made by several processes side by side
+	// (c10k load -procs), each process's own result, in order; the fields
+	// above are then their merge (see Merge). A process that failed has
+	// Complete false and its Message says how. Absent for one process.
+	Procs []*Result `json:"procs,omitempty"`
 
-	hist *hdrhistogram.Histogram // merged Latency, for WriteHgrm
+	hist *hdrhistogram.Histogram // all of Latency, for WriteHgrm and Merge
+	svc  *hdrhistogram.Histogram // all of Uncorrected, for Merge
+	log  *intervalLog            // second by second; nil without Options.IntervalLog
 }
 
 // Latency is a latency distribution summary in microseconds. The
@@ -257,7 +264,7 @@ func (r *Result) merge(recs []*recorder, window time.Duration) {
 			p.P99Us = h.ValueAtPercentile(99)
 		}
 	}
-	r.hist = lat
+	r.hist, r.svc = lat, svc
 	r.Latency = summarize(lat)
 	r.Uncorrected = summarize(svc)
 	r.Errors = kindMap(&errs)

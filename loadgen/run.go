@@ -54,6 +54,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		timeout:     int64(o.timeout()),
 		connectRate: o.connectRate(),
 		spin:        int64(spinHorizon(o.spin(), loops)),
+		intervals:   o.IntervalLog,
 	}
 	if p.openLoop && p.pacer == nil {
 		p.pacer = ConstantPacer{Rate: o.Rate}

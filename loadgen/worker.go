@@ -34,6 +34,7 @@ type plan struct {
 	timeout     int64 // ns
 	connectRate float64
 	spin        int64 // ns: open loop polls for a request due this soon
+	intervals   bool  // keep full-precision histograms per second (Options.IntervalLog)
 }
 
 // worker drives a share of the connections from one event loop. Everything
@@ -216,6 +217,7 @@ func (w *worker) checkConnected() {
 func (w *worker) startLoad(start, from, to int64, done chan<- int) {
 	w.begin(phaseLoad, done)
 	w.rec = newRecorder(from, to, w.p.openLoop)
+	w.rec.intervals = w.p.intervals
 	w.start = start
 	w.lastProgress = start
 	if w.p.openLoop {
