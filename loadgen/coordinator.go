@@ -85,6 +85,11 @@ func (c *coordinator) run(ctx context.Context) {
 	if c.aborted == "" && c.p.conns > 0 {
 		c.connectPhase(ctx)
 	}
+	if c.aborted == "" && c.o.Gate != nil {
+		if err := c.o.Gate(ctx); err != nil {
+			c.abort(fmt.Sprintf("stopped before the load: %v", err))
+		}
+	}
 	if c.aborted == "" {
 		c.loadPhase(ctx)
 	}

@@ -102,6 +102,12 @@ type Options struct {
 	// of the window, twice that in open loop. Without it each second keeps
 	// only a 2-digit latency histogram, enough for its p99.
 	IntervalLog bool
+	// Gate, if set, is called once the idle pool and the active
+	// connections are open, before the warm-up: the load starts when it
+	// returns, and an error stops the run early with it as the reason.
+	// Processes sharing one load wait there for each other (loadgen/fleet),
+	// so that their windows open together.
+	Gate func(ctx context.Context) error `json:"-"`
 }
 
 // target is the parsed URL: where to connect and what to send.

@@ -9,7 +9,9 @@
 // processes compete for one address's ephemeral ports); Run starts the
 // processes, here c10k load itself re-executed, each writing its result as
 // JSON and its latency as an HdrHistogram interval log into a private
-// temporary directory that Run removes; loadgen.Merge adds the counts up
+// temporary directory that Run removes. The processes open their
+// connections, say so (Gate) and start their loads together, so that
+// their measured windows coincide; loadgen.Merge then adds the counts up
 // and merges the histograms, the interval logs second by second.
 //
 // The processes inherit the caller's CPU affinity, so `taskset -c 1 c10k

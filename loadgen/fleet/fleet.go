@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,9 +45,10 @@ type Config struct {
 	Procs int
 	// Options is the whole run, as one process would run it.
 	Options loadgen.Options
-	// Argv is the command line of the process that runs o: it must write
-	// its result as JSON (Result.WriteJSON) to jsonPath and its interval
-	// log (Result.WriteIntervalLog) to hlogPath, and exit with c10k load's
+	// Argv is the command line of the process that runs o: it must wait
+	// at Gate(stdin, stdout or stderr) once connected, write its result as
+	// JSON (Result.WriteJSON) to jsonPath and its interval log
+	// (Result.WriteIntervalLog) to hlogPath, and exit with c10k load's
 	// statuses (0 done, 1 ended early, 2 bad usage, 3 nothing succeeded;
 	// the files are written for 0, 1 and 3). c10k load passes its own
 	// binary (os.Executable) and its flags.
@@ -62,12 +64,15 @@ type proc struct {
 	opts       loadgen.Options
 	json, hlog string
 	cmd        *exec.Cmd
-	out        tail
+	stdin      io.WriteCloser // closed to start the load (Gate)
+	out        *output
 	err        error // from Start or Wait
 }
 
 // Run runs the load processes side by side and merges their results
-// (loadgen.Merge); Result.Procs holds each process's own, in order. A
+// (loadgen.Merge); Result.Procs holds each process's own, in order. Their
+// loads start together once every one has opened its connections (Gate).
+// A
 // process that dies or fails leaves a result with Complete false whose
 // Message gives its exit and the end of its output, and the merged result
 // is then incomplete and says so. Cancelling ctx sends every process
@@ -100,15 +105,19 @@ func Run(ctx context.Context, c Config) (*loadgen.Result, error) {
 		p := &proc{n: i + 1, of: len(shares), opts: o,
 			json: filepath.Join(dir, fmt.Sprintf("proc%d.json", i+1)),
 			hlog: filepath.Join(dir, fmt.Sprintf("proc%d.hlog", i+1))}
-		p.out.max = tailBytes
 		argv := c.Argv(o, p.json, p.hlog)
 		p.cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
 		p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		p.cmd.Cancel = func() error { return p.cmd.Process.Signal(syscall.SIGTERM) }
 		p.cmd.WaitDelay = StopWait
-		p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
+		p.out = newOutput()
+		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+		if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+			return nil, fmt.Errorf("fleet: %w", err)
+		}
 		procs[i] = p
 	}
+	go startTogether(ctx, procs)
 	var wg sync.WaitGroup
 	started := make(chan error, len(procs))
 	for _, p := range procs {
@@ -147,6 +156,7 @@ func Run(ctx context.Context, c Config) (*loadgen.Result, error) {
 func (p *proc) run(started chan<- error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	defer p.out.markReady() // gone: the others need not wait for it
 	if err := p.cmd.Start(); err != nil {
 		p.err = err
 		started <- err
@@ -154,6 +164,20 @@ func (p *proc) run(started chan<- error) {
 	}
 	started <- nil
 	p.err = p.cmd.Wait()
+}
+
+// startTogether starts the load of every process at once, when each has
+// said it is ready or is gone (see Gate), or when ctx is done.
+func startTogether(ctx context.Context, procs []*proc) {
+	for _, p := range procs {
+		select {
+		case <-p.out.readyC:
+		case <-ctx.Done():
+		}
+	}
+	for _, p := range procs {
+		p.stdin.Close()
+	}
 }
 
 // exitCode is the process's exit status, -1 if it was killed by a signal

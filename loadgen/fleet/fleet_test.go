@@ -52,6 +52,7 @@ func child(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
+	o.Gate = Gate(os.Stdin, os.Stdout)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	r, err := loadgen.Run(ctx, o)
