@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -262,11 +266,22 @@ func TestLoadProcsChildKilledMidRunExitsOne(t *testing.T) {
 	}
 }
 
-// SIGKILL, which no handler sees, to c10k load -procs: its load
-// processes die with it (Pdeathsig).
+// SIGKILL, which no handler sees, to c10k load -procs in the middle of
+// the load: its load processes die with it (Pdeathsig). They are past the
+// gate and quiet (-q), so nothing else would end them before their 30 s.
 func TestLoadProcsDieWithTheirParent(t *testing.T) {
-	s := helloServer(t)
+	var requests atomic.Int64
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		fmt.Fprint(w, "Hello, world!\n")
+	}))
+	t.Cleanup(s.Close)
 	cmd, _, pids := startLoad(t, 2, "-url", s.URL+"/", "-procs", "2", "-c", "2", "-d", "30s", "-q")
+	for deadline := time.Now().Add(20 * time.Second); requests.Load() < 100; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the load did not start within 20 s")
+		}
+	}
 	starts := map[int]uint64{}
 	for _, pid := range pids {
 		if st, err := proc.StartTime(pid); err == nil {
