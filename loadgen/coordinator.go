@@ -85,6 +85,11 @@ func (c *coordinator) run(ctx context.Context) {
 	if c.aborted == "" && c.p.conns > 0 {
 		c.connectPhase(ctx)
 	}
+	if c.aborted == "" && c.o.Gate != nil {
+		if err := c.o.Gate(ctx); err != nil {
+			c.abort(fmt.Sprintf("stopped before the load: %v", err))
+		}
+	}
 	if c.aborted == "" {
 		c.loadPhase(ctx)
 	}
@@ -256,6 +261,13 @@ func (c *coordinator) collect() {
 		window = time.Duration(min(c.ended, c.window[1]) - c.window[0])
 	}
 	r.merge(recs, window)
+	if c.p.intervals {
+		start := c.p.base
+		if c.window[0] > 0 {
+			start = start.Add(time.Duration(c.window[0]))
+		}
+		r.log = newIntervalLog(recs, start, window, c.p.openLoop)
+	}
 	if c.aborted != "" {
 		r.Complete = false
 		r.Message = joinMessages(r.Message, c.aborted)

@@ -16,18 +16,35 @@ const maxSources = 254
 // earlier runs and for the rest of the machine.
 const sourceShare = 2
 
-// planSources returns how many source addresses to spread conns over:
-// asked if set, otherwise as many as the port range needs, one when it
-// is enough. Only an IPv4 loopback target can be reached from 127.0.0.x.
-func planSources(asked, conns, ports int, dst netip.Addr) int {
+// planSources returns the source addresses to spread conns over: the
+// first, as an offset from 127.0.0.1, and how many, asked if set,
+// otherwise as many as the port range needs, one when it is enough; never
+// past 127.0.0.254. Only an IPv4 loopback target can be reached from
+// 127.0.0.x; any other gets (0, 1), the kernel's choice.
+func planSources(asked, first, conns, ports int, dst netip.Addr) (int, int) {
 	if !dst.Is4() || !dst.IsLoopback() {
-		return 1
+		return 0, 1
 	}
-	if asked > 0 {
-		return min(asked, maxSources)
+	first = min(max(first, 0), maxSources-1)
+	n := asked
+	if n <= 0 {
+		n = sourcesNeeded(conns, ports)
 	}
+	return first, min(n, maxSources-first)
+}
+
+// SourcesNeeded is how many 127.0.0.x source addresses conns connections
+// to one loopback destination need with this machine's ephemeral port
+// range: Options.Sources's default, which c10k load -procs uses to give
+// each process a range of its own.
+func SourcesNeeded(conns int) int {
+	return min(sourcesNeeded(conns, ephemeralPorts()), maxSources)
+}
+
+// sourcesNeeded plans for sourceShare of the port range per address.
+func sourcesNeeded(conns, ports int) int {
 	per := max(ports/sourceShare, 1)
-	return min(max((conns+per-1)/per, 1), maxSources)
+	return max((conns+per-1)/per, 1)
 }
 
 // dialer opens non-blocking TCP sockets to one target. With more than one
@@ -44,16 +61,21 @@ type dialer struct {
 	next    int
 }
 
-func newDialer(dst netip.AddrPort, sources, offset int) *dialer {
+// newDialer spreads connections over the sources addresses from
+// 127.0.0.(1+first), starting with the next-th of them. One address from
+// 127.0.0.1 is the kernel's own choice for a loopback destination, so it
+// is left to the kernel; any other range is bound, so that processes given
+// disjoint ranges (c10k load -procs) never share a source's ports.
+func newDialer(dst netip.AddrPort, first, sources, next int) *dialer {
 	d := &dialer{family: unix.AF_INET6, dst: &unix.SockaddrInet6{Port: int(dst.Port()), Addr: dst.Addr().As16()}}
 	if dst.Addr().Is4() {
 		d.family, d.dst = unix.AF_INET, &unix.SockaddrInet4{Port: int(dst.Port()), Addr: dst.Addr().As4()}
 	}
-	if sources > 1 && d.family == unix.AF_INET {
+	if (sources > 1 || first > 0) && d.family == unix.AF_INET {
 		for i := range sources {
-			d.sources = append(d.sources, unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, byte(1 + i)}})
+			d.sources = append(d.sources, unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, byte(1 + first + i)}})
 		}
-		d.next = offset % sources
+		d.next = next % sources
 	}
 	return d
 }

@@ -50,6 +50,16 @@
 // half the ephemeral port range, connections are spread over 127.0.0.x
 // source addresses with IP_BIND_ADDRESS_NO_PORT.
 //
+// # Interval logs and several processes
+//
+// With Options.IntervalLog each second of the window keeps full-precision
+// histograms, and Result.WriteIntervalLog writes them as an HdrHistogram
+// interval log (HistogramLogWriter's format), readable by HdrHistogram's
+// own tools. ReadResult reads a result's JSON and log back, and Merge
+// combines the results of runs made side by side against one target:
+// counts summed, histograms and intervals merged. Running the processes is
+// loadgen/fleet's job; this package stays one process.
+//
 // # Failures
 //
 // Nothing the server does is fatal. Failures are counted by kind (connect,

@@ -17,6 +17,12 @@ var (
 	ErrFileLimit = errors.New("loadgen: file descriptor limit too low")
 	// ErrResolve is returned when the URL's host name does not resolve.
 	ErrResolve = errors.New("loadgen: cannot resolve host")
+	// ErrNoIntervals is returned for an interval log of a Result that
+	// kept none (run without Options.IntervalLog), and by Merge for such
+	// a part.
+	ErrNoIntervals = errors.New("loadgen: no interval histograms (Options.IntervalLog)")
+	// ErrIntervalLog wraps what is wrong with an interval log being read.
+	ErrIntervalLog = errors.New("loadgen: bad interval log")
 )
 
 // Causes of request failures that have no system error of their own. They

@@ -62,23 +62,27 @@ func TestRaiseFileLimitReachesTheHardLimit(t *testing.T) {
 func TestPlanSources(t *testing.T) {
 	lo := netip.MustParseAddr("127.0.0.1")
 	tests := []struct {
-		name               string
-		asked, conns, port int
-		dst                netip.Addr
-		want               int
+		name                      string
+		asked, first, conns, port int
+		dst                       netip.Addr
+		wantFirst, want           int
 	}{
-		{"happy few connections", 0, 100, 28232, lo, 1},
-		{"happy half the range on one address", 0, 14116, 28232, lo, 1},
-		{"happy beyond half needs two", 0, 14117, 28232, lo, 2},
-		{"happy 60k connections", 0, 60000, 28232, lo, 5},
-		{"happy asked", 3, 10, 28232, lo, 3},
-		{"sad not loopback", 4, 100000, 28232, netip.MustParseAddr("10.0.0.1"), 1},
-		{"sad capped", 0, 1 << 30, 28232, lo, maxSources},
+		{"happy few connections", 0, 0, 100, 28232, lo, 0, 1},
+		{"happy half the range on one address", 0, 0, 14116, 28232, lo, 0, 1},
+		{"happy beyond half needs two", 0, 0, 14117, 28232, lo, 0, 2},
+		{"happy 60k connections", 0, 0, 60000, 28232, lo, 0, 5},
+		{"happy asked", 3, 0, 10, 28232, lo, 0, 3},
+		{"happy offset", 2, 5, 10, 28232, lo, 5, 2},
+		{"happy offset planned", 0, 7, 60000, 28232, lo, 7, 5},
+		{"sad not loopback", 4, 3, 100000, 28232, netip.MustParseAddr("10.0.0.1"), 0, 1},
+		{"sad capped", 0, 0, 1 << 30, 28232, lo, 0, maxSources},
+		{"sad capped by the offset", 0, 250, 1 << 30, 28232, lo, 250, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := planSources(tt.asked, tt.conns, tt.port, tt.dst); got != tt.want {
-				t.Fatalf("planSources = %d, want %d", got, tt.want)
+			first, n := planSources(tt.asked, tt.first, tt.conns, tt.port, tt.dst)
+			if first != tt.wantFirst || n != tt.want {
+				t.Fatalf("planSources = %d, %d, want %d, %d", first, n, tt.wantFirst, tt.want)
 			}
 		})
 	}
@@ -96,13 +100,34 @@ func TestCPUsAndPortsAreSane(t *testing.T) {
 // The server must see connections from 127.0.0.1, .2 and .3 in turn:
 // the spreading that lifts the one-address port ceiling.
 func TestDialerSpreadsSourceAddresses(t *testing.T) {
+	seen := dialSources(t, 0, 3)
+	for _, ip := range []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"} {
+		if seen[ip] != 2 {
+			t.Fatalf("sources seen %v, want 2 each of .1 .2 .3", seen)
+		}
+	}
+}
+
+// One source at an offset is bound, not left to the kernel (which would
+// pick 127.0.0.1): a second process must not share the first one's ports.
+func TestDialerBindsAnOffsetSource(t *testing.T) {
+	seen := dialSources(t, 4, 1)
+	if seen["127.0.0.5"] != 6 {
+		t.Fatalf("sources seen %v, want all 6 from 127.0.0.5", seen)
+	}
+}
+
+// dialSources dials six connections with a dialer over sources addresses
+// from 127.0.0.(1+first), and counts the addresses the server saw.
+func dialSources(t *testing.T, first, sources int) map[string]int {
+	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	dst := netip.MustParseAddrPort(ln.Addr().String())
-	d := newDialer(dst, 3, 0)
+	d := newDialer(dst, first, sources, 0)
 	var fds []int
 	defer func() {
 		for _, fd := range fds {
@@ -129,11 +154,7 @@ func TestDialerSpreadsSourceAddresses(t *testing.T) {
 		seen[c.RemoteAddr().(*net.TCPAddr).IP.String()]++
 		c.Close()
 	}
-	for _, ip := range []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"} {
-		if seen[ip] != 2 {
-			t.Fatalf("sources seen %v, want 2 each of .1 .2 .3", seen)
-		}
-	}
+	return seen
 }
 
 func TestRunSpreadsConnectionsOverSources(t *testing.T) {
@@ -147,6 +168,17 @@ func TestRunSpreadsConnectionsOverSources(t *testing.T) {
 	}
 }
 
+func TestRunUsesSourcesFromTheOffset(t *testing.T) {
+	s := startServer(t)
+	r := run(t, Options{URL: s.url(), Connections: 4, Sources: 2, SourceOffset: 10, Duration: 200 * time.Millisecond, Loops: 1})
+	wantNoErrors(t, r)
+	s.srcMu.Lock()
+	defer s.srcMu.Unlock()
+	if r.Sources != 2 || r.FirstSource != 10 || len(s.sources) != 2 || s.sources["127.0.0.11"] != 2 || s.sources["127.0.0.12"] != 2 {
+		t.Fatalf("result sources %d from %d, server saw %v: want 2 connections from each of 127.0.0.11-12", r.Sources, r.FirstSource, s.sources)
+	}
+}
+
 func TestDialRefusedIsAConnectError(t *testing.T) {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
@@ -154,7 +186,7 @@ func TestDialRefusedIsAConnectError(t *testing.T) {
 	}
 	dst := netip.MustParseAddrPort(ln.Addr().String())
 	ln.Close()
-	fd, connected, err := newDialer(dst, 1, 0).dial()
+	fd, connected, err := newDialer(dst, 0, 1, 0).dial()
 	if err != nil {
 		if !errors.Is(err, unix.ECONNREFUSED) {
 			t.Fatalf("dial: %v, want ECONNREFUSED", err)

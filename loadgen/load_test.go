@@ -2,7 +2,9 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -160,5 +162,36 @@ func TestCancelEndsTheRunWithPartialResults(t *testing.T) {
 func TestRunRejectsBadOptions(t *testing.T) {
 	if _, err := Run(context.Background(), Options{URL: "http://127.0.0.1:1/", Duration: time.Second}); err == nil {
 		t.Fatal("Run with no connections succeeded")
+	}
+}
+
+// The gate is reached with every connection open, and the window opens
+// only when it returns: what lets load processes start together.
+func TestGateHoldsTheLoadUntilItReturns(t *testing.T) {
+	s := startServer(t)
+	var accepted, before, after int64
+	r := run(t, Options{URL: s.url(), Connections: 2, Idle: 3, Duration: 300 * time.Millisecond, Loops: 1,
+		Gate: func(ctx context.Context) error {
+			before = s.requests.Load()
+			time.Sleep(200 * time.Millisecond)
+			accepted, after = s.accepted.Load(), s.requests.Load()
+			return nil
+		}})
+	wantNoErrors(t, r)
+	if accepted != 5 || before != 3 || after != 3 {
+		t.Fatalf("at the gate: %d connections accepted, %d then %d requests; want 5, and only the idle pool's 3 requests",
+			accepted, before, after)
+	}
+	if !r.Complete || r.Requests == 0 {
+		t.Fatalf("complete %v, %d requests after the gate", r.Complete, r.Requests)
+	}
+}
+
+func TestGateErrorStopsTheRun(t *testing.T) {
+	s := startServer(t)
+	r := run(t, Options{URL: s.url(), Connections: 2, Duration: 10 * time.Second, Loops: 1,
+		Gate: func(ctx context.Context) error { return errors.New("the others are gone") }})
+	if r.Complete || r.Requests != 0 || !strings.Contains(r.Message, "stopped before the load: the others are gone") {
+		t.Fatalf("complete %v, %d requests, message %q: want a run stopped at the gate", r.Complete, r.Requests, r.Message)
 	}
 }

@@ -79,6 +79,11 @@ type Options struct {
 	// Sources is the number of 127.0.0.x source addresses connections are
 	// spread over; 0 picks as many as the ephemeral port range needs.
 	Sources int
+	// SourceOffset moves the source addresses up: the first is
+	// 127.0.0.(1+SourceOffset). Processes sharing one target get disjoint
+	// ranges this way (c10k load -procs), so that none competes for
+	// another's ephemeral ports.
+	SourceOffset int
 	// Loops is the number of event loops (each on its own OS thread); 0
 	// means one per CPU the process may run on.
 	Loops int
@@ -91,6 +96,18 @@ type Options struct {
 	// a negative value never polls. The loop's CPU time then no longer
 	// says how loaded it is; Result.LoopBusy does.
 	Spin time.Duration
+	// IntervalLog keeps each second's histograms at full precision (3
+	// digits, like the whole run's), and the service times too in open
+	// loop, for Result.WriteIntervalLog: about 140 KiB per loop per second
+	// of the window, twice that in open loop. Without it each second keeps
+	// only a 2-digit latency histogram, enough for its p99.
+	IntervalLog bool
+	// Gate, if set, is called once the idle pool and the active
+	// connections are open, before the warm-up: the load starts when it
+	// returns, and an error stops the run early with it as the reason.
+	// Processes sharing one load wait there for each other (loadgen/fleet),
+	// so that their windows open together.
+	Gate func(ctx context.Context) error `json:"-"`
 }
 
 // target is the parsed URL: where to connect and what to send.
@@ -205,6 +222,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("%w: timeout %v is negative", ErrOptions, o.Timeout)
 	case o.Sources < 0 || o.Sources > maxSources:
 		return fmt.Errorf("%w: sources %d out of 0..%d", ErrOptions, o.Sources, maxSources)
+	case o.SourceOffset < 0 || o.SourceOffset+max(o.Sources, 1) > maxSources:
+		return fmt.Errorf("%w: source offset %d with %d sources goes past 127.0.0.%d", ErrOptions, o.SourceOffset, o.Sources, maxSources)
 	case o.Loops < 0:
 		return fmt.Errorf("%w: loops %d is negative", ErrOptions, o.Loops)
 	case o.Method != "" && o.Method != "GET" && o.Method != "HEAD":

@@ -31,6 +31,8 @@ func TestValidate(t *testing.T) {
 		{"sad pipeline too deep", func(o *Options) { o.Pipeline = MaxPipeline + 1 }, ErrOptions},
 		{"sad negative idle", func(o *Options) { o.Idle = -1 }, ErrOptions},
 		{"sad too many sources", func(o *Options) { o.Sources = 255 }, ErrOptions},
+		{"sad source offset past .254", func(o *Options) { o.Sources, o.SourceOffset = 4, 251 }, ErrOptions},
+		{"sad negative source offset", func(o *Options) { o.SourceOffset = -1 }, ErrOptions},
 		{"sad negative timeout", func(o *Options) { o.Timeout = -1 }, ErrOptions},
 		{"sad https", func(o *Options) { o.URL = "https://127.0.0.1/" }, ErrURL},
 		{"happy host name, resolved by Run", func(o *Options) { o.URL = "http://example.com/" }, nil},

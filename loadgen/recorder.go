@@ -31,6 +31,9 @@ func newHistogram() *hdrhistogram.Histogram {
 type recorder struct {
 	from, to int64 // measured window [from, to)
 	openLoop bool
+	// intervals: each second keeps full-precision histograms, its service
+	// times too in open loop, for the interval log (Options.IntervalLog).
+	intervals bool
 
 	lat      *hdrhistogram.Histogram // from intended send time (== svc in closed loop)
 	svc      *hdrhistogram.Histogram // from actual send time: what the server alone took
@@ -73,7 +76,8 @@ func (r *recorder) busy() (float64, bool) {
 type second struct {
 	requests int64
 	errors   int64
-	hist     *hdrhistogram.Histogram // allocated on first use
+	hist     *hdrhistogram.Histogram // latency; allocated on first use
+	svc      *hdrhistogram.Histogram // open loop with intervals: service time
 }
 
 func newRecorder(from, to int64, openLoop bool) *recorder {
@@ -86,6 +90,15 @@ func newRecorder(from, to int64, openLoop bool) *recorder {
 		svc:      newHistogram(),
 		series:   make([]second, max(n, 0)),
 	}
+}
+
+// newSecondHist is a histogram for one second's latencies: as precise as
+// the run's with intervals, else just enough for the second's p99.
+func (r *recorder) newSecondHist() *hdrhistogram.Histogram {
+	if r.intervals {
+		return newHistogram()
+	}
+	return hdrhistogram.New(histLowest, histHighest, secondHistDigit)
 }
 
 func (r *recorder) inWindow(t int64) bool { return t >= r.from && t < r.to }
@@ -124,9 +137,15 @@ func (r *recorder) response(intended, sent, now int64, size int, status int) {
 	s := r.secondOf(ref)
 	s.requests++
 	if s.hist == nil {
-		s.hist = hdrhistogram.New(histLowest, histHighest, secondHistDigit)
+		s.hist = r.newSecondHist()
 	}
 	_ = s.hist.RecordValue(us)
+	if r.intervals && r.openLoop {
+		if s.svc == nil {
+			s.svc = newHistogram()
+		}
+		_ = s.svc.RecordValue(toMicros(now - sent))
+	}
 	if status < 200 || status > 399 {
 		r.countAt(ref, ErrStatus, 1)
 		if r.first[ErrStatus] == "" {

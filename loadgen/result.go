@@ -88,8 +88,10 @@ type Result struct {
 	// be due for a loop to poll for it instead of sleeping (Options.Spin);
 	// 0: never, also when the loops had no spare scheduler slot.
 	SpinUs int64 `json:"spin_us"`
-	// Sources is the number of 127.0.0.x source addresses used.
-	Sources int `json:"sources"`
+	// Sources is the number of 127.0.0.x source addresses used, from
+	// 127.0.0.(1+FirstSource).
+	Sources     int `json:"sources"`
+	FirstSource int `json:"first_source"`
 	// FileLimit is RLIMIT_NOFILE (soft, after raising) during the run.
 	FileLimit uint64 `json:"file_limit"`
 	// Series has one point per second of the window.
@@ -100,8 +102,15 @@ type Result struct {
 	// Message says why a run ended early, or what was capped; empty if
 	// nothing needs saying.
 	Message string `json:"message"`
+	// Procs holds, for a run made by several processes side by side
+	// (c10k load -procs), each process's own result, in order; the fields
+	// above are then their merge (see Merge). A process that failed has
+	// Complete false and its Message says how. Absent for one process.
+	Procs []*Result `json:"procs,omitempty"`
 
-	hist *hdrhistogram.Histogram // merged Latency, for WriteHgrm
+	hist *hdrhistogram.Histogram // all of Latency, for WriteHgrm and Merge
+	svc  *hdrhistogram.Histogram // all of Uncorrected, for Merge
+	log  *intervalLog            // second by second; nil without Options.IntervalLog
 }
 
 // Latency is a latency distribution summary in microseconds. The
@@ -255,7 +264,7 @@ func (r *Result) merge(recs []*recorder, window time.Duration) {
 			p.P99Us = h.ValueAtPercentile(99)
 		}
 	}
-	r.hist = lat
+	r.hist, r.svc = lat, svc
 	r.Latency = summarize(lat)
 	r.Uncorrected = summarize(svc)
 	r.Errors = kindMap(&errs)

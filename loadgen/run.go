@@ -37,12 +37,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		// needs a connection; in closed loop an empty loop is just waste.
 		loops = min(loops, conns)
 	}
+	firstSource, sources := planSources(o.Sources, o.SourceOffset, conns+idle, ephemeralPorts(), tgt.addr.Addr())
 	p := &plan{
 		tgt:         tgt,
 		headOnly:    o.method() == "HEAD",
 		method:      o.method(),
 		loops:       loops,
-		sources:     planSources(o.Sources, conns+idle, ephemeralPorts(), tgt.addr.Addr()),
+		firstSource: firstSource,
+		sources:     sources,
 		conns:       conns,
 		idle:        idle,
 		pipeline:    o.pipeline(),
@@ -52,6 +54,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		timeout:     int64(o.timeout()),
 		connectRate: o.connectRate(),
 		spin:        int64(spinHorizon(o.spin(), loops)),
+		intervals:   o.IntervalLog,
 	}
 	if p.openLoop && p.pacer == nil {
 		p.pacer = ConstantPacer{Rate: o.Rate}
@@ -67,6 +70,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Loops:         loops,
 		SpinUs:        p.spin / 1000,
 		Sources:       p.sources,
+		FirstSource:   p.firstSource,
 		FileLimit:     limit,
 		Complete:      true,
 		Message:       capMsg,

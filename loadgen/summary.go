@@ -16,7 +16,11 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		mode = fmt.Sprintf("open loop at %s req/s", formatCount(r.Rate))
 	}
 	fmt.Fprintf(&b, "Running %s test @ %s\n", formatSeconds(r.DurationS), r.URL)
-	fmt.Fprintf(&b, "  %d loops and %d connections, %s, pipeline %d", r.Loops, r.Connections, mode, r.Pipeline)
+	b.WriteString("  ")
+	if len(r.Procs) > 0 {
+		fmt.Fprintf(&b, "%d processes, ", len(r.Procs))
+	}
+	fmt.Fprintf(&b, "%d loops and %d connections, %s, pipeline %d", r.Loops, r.Connections, mode, r.Pipeline)
 	if r.WarmupS > 0 {
 		fmt.Fprintf(&b, ", after %s warm-up", formatSeconds(r.WarmupS))
 	}

@@ -24,6 +24,7 @@ type plan struct {
 	headOnly    bool      // HEAD: the answers have no body
 	base        time.Time // every worker's clock counts ns from here
 	loops       int
+	firstSource int // offset of the first source from 127.0.0.1
 	sources     int
 	conns, idle int // after the file-limit cap
 	pipeline    int
@@ -33,6 +34,7 @@ type plan struct {
 	timeout     int64 // ns
 	connectRate float64
 	spin        int64 // ns: open loop polls for a request due this soon
+	intervals   bool  // keep full-precision histograms per second (Options.IntervalLog)
 }
 
 // worker drives a share of the connections from one event loop. Everything
@@ -103,7 +105,7 @@ func newWorker(id int, p *plan, loop *eventloop.Loop, conns, idle int) *worker {
 		id:      id,
 		p:       p,
 		loop:    loop,
-		dial:    newDialer(p.tgt.addr, p.sources, id),
+		dial:    newDialer(p.tgt.addr, p.firstSource, p.sources, id),
 		rlen:    len(req),
 		pending: newRing[int64](64),
 		ready:   newRing[*conn](max(conns, 1)),
@@ -215,6 +217,7 @@ func (w *worker) checkConnected() {
 func (w *worker) startLoad(start, from, to int64, done chan<- int) {
 	w.begin(phaseLoad, done)
 	w.rec = newRecorder(from, to, w.p.openLoop)
+	w.rec.intervals = w.p.intervals
 	w.start = start
 	w.lastProgress = start
 	if w.p.openLoop {

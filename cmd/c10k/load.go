@@ -8,12 +8,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"c10k/loadgen"
+	"c10k/loadgen/fleet"
 )
 
 func init() {
@@ -45,12 +48,23 @@ Examples:
   # hold 10,000 idle keep-alive connections beside a light active load
   c10k load -url http://127.0.0.1:8080/ -c 10 -d 20s -idle 10000 -json out.json
 
-  # pinned to CPU 1, the server on CPU 0, machine-readable result on stdout
+  # the latency second by second as an HdrHistogram interval log, for
+  # HdrHistogram's HistogramLogProcessor or to merge with other hosts' logs
+  c10k load -url http://127.0.0.1:8080/ -c 100 -d 30s -rate 5000 -hlog lat.hlog
+
+  # 30,000 idle connections, past one process's descriptor limit: 3 load
+  # processes, each with its own limit and source addresses, results merged
+  c10k load -url http://127.0.0.1:8080/ -c 30 -d 20s -idle 30000 -procs 3 -json out.json
+
+  # pinned to CPU 1, the server on CPU 0, machine-readable result on stdout;
+  # with -procs, every load process runs on CPU 1
   taskset -c 1 c10k load -url http://127.0.0.1:8080/ -c 100 -d 10s -warmup 2s -json -
+  taskset -c 1 c10k load -url http://127.0.0.1:8080/ -c 100 -d 10s -procs 4 -json -
 `
 
 var loadHelp = help{
-	synopsis: "c10k load -url URL -c CONNS -d DUR [-rate REQ_PER_S] [-idle K] [-pipeline N] [-warmup DUR] [-method GET|HEAD] [-json FILE] [-hgrm FILE]",
+	synopsis: "c10k load -url URL -c CONNS -d DUR [-rate REQ_PER_S] [-idle K] [-pipeline N] [-warmup DUR] [-method GET|HEAD]\n" +
+		"                 [-procs N] [-json FILE] [-hgrm FILE] [-hlog FILE]",
 	about: "Closed loop by default: each connection sends its next request when the answer\n" +
 		"to the previous one arrives. -rate makes it open loop: requests leave on a fixed\n" +
 		"schedule whatever the server does, and a server that falls behind is charged for\n" +
@@ -59,11 +73,15 @@ var loadHelp = help{
 		"Any HTTP/1.1 answer is read: Content-Length, chunked, close-delimited (the connection\n" +
 		"is then opened again for the next request), 1xx interim answers, HEAD, 204 and 304.\n" +
 		"Errors are counted by kind, and the first message of each kind is shown (first_errors).\n" +
+		"-procs N runs the load as N processes side by side (c10k load itself, each with its own\n" +
+		"descriptor limit and source addresses, on the CPUs this one may use) and merges their\n" +
+		"results: counts summed, histograms merged; SIGINT or SIGTERM stops them all, and each\n" +
+		"still hands in what it measured.\n" +
 		"\n" +
 		"Exit status:\n" +
 		"  0  the run completed and requests succeeded (2xx or 3xx)\n" +
-		"  1  the run ended early (server gone, interrupted) or a result file could not be\n" +
-		"     written; what was measured is still written\n" +
+		"  1  the run ended early (server gone, interrupted, with -procs a load process that\n" +
+		"     failed) or a result file could not be written; what was measured is still written\n" +
 		"  2  bad usage: flags, URL, or a host name that does not resolve\n" +
 		"  3  no request succeeded: every one failed (see the first error of each kind);\n" +
 		"     the results are still written",
@@ -83,8 +101,11 @@ type loadFlags struct {
 	opts     loadgen.Options
 	jsonPath string
 	hgrmPath string
+	hlogPath string
 	quiet    bool
 	spin     time.Duration
+	procs    int
+	gate     bool
 }
 
 func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
@@ -106,14 +127,24 @@ func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
 	fs.Float64Var(&o.ConnectRate, "connect-rate", loadgen.DefaultConnectRate, "idle connections opened per second (`N`)")
 	fs.DurationVar(&o.Timeout, "timeout", loadgen.DefaultTimeout, "a request or connect unanswered this long is a timeout; its connection is replaced")
 	fs.IntVar(&o.Sources, "sources", 0, "spread connections over this many 127.0.0.x source `addresses`;\n"+
-		"0: as many as the ephemeral port range needs")
-	fs.IntVar(&o.Loops, "loops", 0, "event loops, one OS thread each; 0: one per CPU this process may use (taskset)")
+		"0: as many as the ephemeral port range needs. With -procs, shared out, at least one each")
+	fs.IntVar(&o.SourceOffset, "source-offset", 0, "the first source address is 127.0.0.(1+`K`); -procs gives each process a range of its own")
+	fs.IntVar(&o.Loops, "loops", 0, "event loops, one OS thread each; 0: one per CPU this process may use (taskset).\n"+
+		"With -procs, per process; 0 shares the CPUs out, at least one loop each")
 	fs.DurationVar(&o.DeadAfter, "dead-after", loadgen.DefaultDeadAfter, "stop with partial results once no connection is open and none succeeds for this `duration`")
 	fs.DurationVar(&lf.spin, "spin", loadgen.DefaultSpin, "open loop: poll rather than sleep when the next request is due within this `duration`;\n"+
 		"0: always sleep on a timer (less CPU; every request then pays the generator's own wake-up).\n"+
 		"The busiest loop's working share (loop_busy) says whether the generator kept up")
 	fs.StringVar(&lf.jsonPath, "json", "", "write the result as JSON to `FILE` (- for stdout)")
 	fs.StringVar(&lf.hgrmPath, "hgrm", "", "write the latency distribution in HdrHistogram's percentile text format (ms) to `FILE`")
+	fs.StringVar(&lf.hlogPath, "hlog", "", "write the latency as an HdrHistogram interval log to `FILE`: one interval a second of the\n"+
+		"measured window in HistogramLogWriter's format, values in us (untagged: the latency of -hgrm;\n"+
+		"Tag=service: the service time, in open loop). Logs of several runs merge interval by interval")
+	fs.IntVar(&lf.procs, "procs", 1, "run the load as `N` processes, each with its own descriptor limit (RLIMIT_NOFILE) and range\n"+
+		"of source addresses; -c, -idle, -rate and -connect-rate are shared out (remainders to the first)\n"+
+		"and the results merged, each process's own kept under \"procs\" in -json. 1: this process alone")
+	fs.BoolVar(&lf.gate, "gate", false, "once connected, say \""+fleet.Ready+"\" on stderr and wait for stdin to close before\n"+
+		"the load starts: how -procs starts its processes together")
 	fs.BoolVar(&lf.quiet, "q", false, "no human summary")
 	return fs, lf
 }
@@ -127,21 +158,24 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "c10k load: unexpected argument %q (the target is given with -url)\n", fs.Arg(0))
 		return exitUsage
 	}
-	lf.opts.Spin = lf.spin
-	if lf.spin <= 0 {
-		lf.opts.Spin = -1 // loadgen reads 0 as its default
-	}
-	if err := lf.opts.Validate(); err != nil {
+	opts := lf.options()
+	if err := opts.Validate(); err != nil {
 		fmt.Fprintf(stderr, "c10k load: %v\n", err)
 		return exitUsage
 	}
-	setLoadProcs(lf.opts.Loops)
+	if lf.procs < 1 {
+		fmt.Fprintf(stderr, "c10k load: -procs %d: at least 1\n", lf.procs)
+		return exitUsage
+	}
+	if lf.gate {
+		opts.Gate = fleet.Gate(os.Stdin, stderr)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := loadgen.Run(ctx, lf.opts)
+	res, err := runLoadProcs(ctx, lf.procs, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "c10k load: %v\n", err)
-		if errors.Is(err, loadgen.ErrResolve) {
+		if errors.Is(err, loadgen.ErrResolve) || errors.Is(err, loadgen.ErrOptions) || errors.Is(err, fleet.ErrUsage) {
 			return exitUsage
 		}
 		return exitIncomplete
@@ -157,14 +191,18 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 			status = exitIncomplete
 		}
 	}
-	if lf.jsonPath != "" {
-		if err := writeTo(lf.jsonPath, stdout, res.WriteJSON); err != nil {
-			fmt.Fprintf(stderr, "c10k load: %v\n", err)
-			status = exitIncomplete
+	for _, o := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{
+		{lf.jsonPath, res.WriteJSON},
+		{lf.hgrmPath, res.WriteHgrm},
+		{lf.hlogPath, res.WriteIntervalLog},
+	} {
+		if o.path == "" {
+			continue
 		}
-	}
-	if lf.hgrmPath != "" {
-		if err := writeTo(lf.hgrmPath, stdout, res.WriteHgrm); err != nil {
+		if err := writeTo(o.path, stdout, o.write); err != nil {
 			fmt.Fprintf(stderr, "c10k load: %v\n", err)
 			status = exitIncomplete
 		}
@@ -179,6 +217,61 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		status = exitNoneSucceeded
 	}
 	return status
+}
+
+// options is the run the flags ask for: -spin 0 means never poll, which
+// loadgen spells -1, and -hlog needs the per-second histograms.
+func (lf *loadFlags) options() loadgen.Options {
+	o := lf.opts
+	o.Spin = lf.spin
+	if lf.spin <= 0 {
+		o.Spin = -1 // loadgen reads 0 as its default
+	}
+	o.IntervalLog = lf.hlogPath != ""
+	return o
+}
+
+// runLoadProcs runs o in this process, or, with procs above 1, as that
+// many load processes re-executing this binary (loadgen/fleet).
+func runLoadProcs(ctx context.Context, procs int, o loadgen.Options) (*loadgen.Result, error) {
+	if procs == 1 {
+		setLoadProcs(o.Loops)
+		return loadgen.Run(ctx, o)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding this binary to run the load processes: %w", err)
+	}
+	return fleet.Run(ctx, fleet.Config{Procs: procs, Options: o, Argv: func(o loadgen.Options, jsonPath, hlogPath string) []string {
+		return loadArgs(exe, o, jsonPath, hlogPath)
+	}})
+}
+
+// loadArgs is the command line of one load process of -procs: exe load
+// with the flags that ask for o, no summary, waiting at the gate, the
+// result and the interval log to the given files. It is newLoadFlagSet
+// read backwards (a test parses it back to o).
+func loadArgs(exe string, o loadgen.Options, jsonPath, hlogPath string) []string {
+	spin := o.Spin
+	switch {
+	case spin < 0:
+		spin = 0 // never poll
+	case spin == 0:
+		spin = loadgen.DefaultSpin
+	}
+	method := o.Method
+	if method == "" {
+		method = "GET"
+	}
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	return []string{exe, "load", "-q", "-gate", "-json", jsonPath, "-hlog", hlogPath,
+		"-url", o.URL, "-method", method,
+		"-c", strconv.Itoa(o.Connections), "-idle", strconv.Itoa(o.Idle), "-pipeline", strconv.Itoa(o.Pipeline),
+		"-d", o.Duration.String(), "-warmup", o.Warmup.String(), "-think", o.Think.String(),
+		"-rate", num(o.Rate), "-connect-rate", num(o.ConnectRate),
+		"-timeout", o.Timeout.String(), "-dead-after", o.DeadAfter.String(), "-spin", spin.String(),
+		"-sources", strconv.Itoa(o.Sources), "-source-offset", strconv.Itoa(o.SourceOffset), "-loops", strconv.Itoa(o.Loops),
+	}
 }
 
 // firstErrorsLine is "; first K error: MSG" for each kind K met, or "".
@@ -217,21 +310,39 @@ func setLoadProcs(loops int) {
 	runtime.GOMAXPROCS(loops + 1)
 }
 
-// writeTo writes with write to the file at path, or to stdout for "-".
+// writeTo writes with write to the file at path, or to stdout for "-". A
+// regular file is written under a temporary name beside it and renamed
+// into place once complete, so an interrupted or failed write never
+// leaves half a file where a script expects a result; a device or a pipe
+// (/dev/stderr) is written in place.
 func writeTo(path string, stdout io.Writer, write func(io.Writer) error) error {
 	if path == "-" {
 		return write(stdout)
 	}
-	f, err := os.Create(path)
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("opening %s: %w", path, err)
+		}
+		return errors.Join(write(f), f.Close())
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("creating %s: %w", path, err)
 	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
+	err = write(f)
+	if err == nil {
+		err = f.Chmod(0o644) // CreateTemp's 0600 is for secrets
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", path, err)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("closing %s: %w", path, cerr)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return err
 	}
 	return nil
 }

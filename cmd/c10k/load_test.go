@@ -28,7 +28,7 @@ func TestLoadHelpSaysGlobalRateAndEndsWithExamples(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	help := stderr.String()
-	for _, want := range []string{"-url", "-c ", "-d ", "-rate", "-idle", "-pipeline", "-warmup", "-json", "-hgrm", "global", "not per connection",
+	for _, want := range []string{"-url", "-c ", "-d ", "-rate", "-idle", "-pipeline", "-warmup", "-json", "-hgrm", "-hlog", "-procs", "global", "not per connection",
 		"-method", "IPv6", "host name", "Exit status", "0  the run completed", "2  bad usage", "3  no request succeeded", "chunked", "close-delimited"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("help lacks %q", want)
