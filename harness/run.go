@@ -74,6 +74,9 @@ func Run(ctx context.Context, opt Options) (results.Run, error) {
 	}
 	if spreads(h.run.Config.Scenarios) {
 		h.run.Sysctls = tuneKernel(scaleNeeds, h.env, scratch)
+		if env, err := procfs.ReadEnv(); err == nil {
+			h.env.Somaxconn = env.Somaxconn // the peers' backlog follows the tuned value
+		}
 		defer func() {
 			if rerr := restoreKernel(h.run.Sysctls); rerr != nil {
 				h.run.Warnings = append(h.run.Warnings, rerr.Error())

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"slices"
 
 	"c10k/harness/results"
 	"c10k/harness/scenario"
@@ -76,11 +77,40 @@ func (g *guard) after(st scenario.Step, res levelResult) {
 		g.stopped[k] = fmt.Sprintf("stopped after failing at %s: %s", units.Count(float64(st.Level)), f.Reason)
 		return
 	}
-	if m := res.m; m != nil {
-		if pc, ok := machinePerConn(m); ok {
-			g.perConn[k] = pc
-		}
+	m := res.m
+	if m == nil {
+		return
 	}
+	if pc, ok := machinePerConn(m); ok {
+		g.perConn[k] = pc
+	}
+	if want, got := m.Load.IdleRequested, m.Load.IdleOpened; want > 0 && float64(got) < openedEnough*float64(want) {
+		why := fmt.Sprintf("connections: only %s of %s opened in %.0f s at %s", units.Count(float64(got)), units.Count(float64(want)),
+			m.Load.IdleOpenS, units.Count(float64(st.Level)))
+		if first := firstError(m.Load.IdleFirstErrors); first != "" {
+			why += " (" + first + ")"
+		}
+		g.stopped[k] = why
+	}
+}
+
+// openedEnough is the share of a level's idle connections that must open
+// for the server to climb to the next level: one that could not be given
+// this level's connections will not be given more.
+const openedEnough = 0.95
+
+// firstError is the first error of the kind first in alphabetical order,
+// the kind named: one message, the same on every run.
+func firstError(first map[string]string) string {
+	kinds := make([]string, 0, len(first))
+	for k := range first {
+		kinds = append(kinds, k)
+	}
+	if len(kinds) == 0 {
+		return ""
+	}
+	k := slices.Min(kinds)
+	return k + ": " + first[k]
 }
 
 // machinePerConn is how much MemAvailable fell per connection from the

@@ -52,6 +52,17 @@ func TestGuardStopsAtMemoryAndAfterAFailure(t *testing.T) {
 			t.Errorf("check = %q", why)
 		}
 	})
+	t.Run("sad a level that opened too few stops the climb", func(t *testing.T) {
+		g := newGuard(24 * gib)
+		res := measured(22*gib, 21*gib, 73589)
+		res.m.Load.IdleRequested, res.m.Load.IdleOpened = 100000, 73585
+		res.m.Load.IdleFirstErrors = map[string]string{"timeout": "no answer", "connect": "connection timed out"}
+		g.after(step(100000), res)
+		why := g.check(step(200000), 21*gib)
+		if !strings.Contains(why, "only 73.6k of 100k opened") || !strings.Contains(why, "connect: connection timed out") {
+			t.Errorf("check = %q", why)
+		}
+	})
 	t.Run("happy other scenarios are not guarded", func(t *testing.T) {
 		g := newGuard(24 * gib)
 		st := scenario.Step{Scenario: scenario.Describe(scenario.Idle), Server: epoll, Level: 10000}

@@ -52,12 +52,18 @@ var scaleNeeds = []kernelNeed{
 		}
 		return fmt.Sprintf("%d %d %d", lo, max(pr, pages/4), max(hi, pages/2))
 	}},
+	// Connections arrive at tens of thousands a second, spread over the
+	// server's processes: deep accept and SYN queues absorb a burst while
+	// a process is descheduled, where the defaults drop SYNs and leave the
+	// client to retransmit a second later. Servers read somaxconn when
+	// they start, after this.
+	{"net.core.somaxconn", atLeast(65535)},
+	{"net.ipv4.tcp_max_syn_backlog", atLeast(65535)},
 	// Recorded, not changed: the load generator spreads its connections
 	// over 127.0.0.x source addresses, so the ports of one address are not
 	// a limit, and conntrack tracks nothing unless a firewall asks it to.
 	{"net.ipv4.ip_local_port_range", keep},
 	{"net.netfilter.nf_conntrack_max", keep},
-	{"net.core.somaxconn", keep},
 }
 
 func keep(string, results.Env) string { return "" }

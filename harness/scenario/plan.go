@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"c10k/harness/registry"
@@ -108,6 +109,9 @@ func MakePlan(grid []results.ScenarioConfig, servers []Server, repeats int, lim 
 			if holdsIdle(sc) && srv.MaxConns > 0 {
 				levels = capLevels(sc, srv, levels, &p)
 			}
+			if sc.ConnsPerProc > 0 {
+				levels = toThreadLimit(sc, srv, levels, lim)
+			}
 			for _, lv := range levels {
 				if reason := skipReason(sc, srv, lv, lim); reason != "" {
 					p.Skipped = append(p.Skipped, results.Skip{Scenario: sc.Name, Server: srv.Name, Level: lv, Reason: reason})
@@ -189,6 +193,30 @@ func withLack(reason, lack string) string {
 	return reason + ": " + lack
 }
 
+// toThreadLimit adds, for a server with a thread per connection, one level
+// just under the machine's thread limit when the grid jumps past it: the
+// scale scenario then measures the thread model as far as it can go, not
+// only as far as the grid's round numbers happen to fall.
+func toThreadLimit(sc results.ScenarioConfig, srv Server, levels []int, lim Limits) []int {
+	room := threadRoom(lim)
+	if srv.ThreadsPerConn <= 0 || room >= 1<<29 {
+		return levels
+	}
+	at := int(float64(room)*capFraction/srv.ThreadsPerConn) / 1000 * 1000
+	out := slices.Clone(levels)
+	i := slices.IndexFunc(out, func(lv int) bool { return Conns(sc, lv) > at })
+	if i < 0 || (i > 0 && out[i-1] >= at) || at <= 0 {
+		return levels
+	}
+	return slices.Insert(out, i, at)
+}
+
+// threadRoom is how many more threads the machine can take, keeping
+// threadMargin spare.
+func threadRoom(lim Limits) int {
+	return min(nonZero(lim.PidMax), nonZero(lim.ThreadsMax)) - lim.TasksInUse - threadMargin
+}
+
 func skipReason(sc results.ScenarioConfig, srv Server, level int, lim Limits) string {
 	conns := Conns(sc, level)
 	procs := Procs(sc, level)
@@ -200,7 +228,7 @@ func skipReason(sc results.ScenarioConfig, srv Server, level int, lim Limits) st
 	}
 	if srv.ThreadsPerConn > 0 {
 		need := int(srv.ThreadsPerConn * float64(conns))
-		room := min(nonZero(lim.PidMax), nonZero(lim.ThreadsMax)) - lim.TasksInUse - threadMargin
+		room := threadRoom(lim)
 		if need > room {
 			return fmt.Sprintf("needs about %d threads; pid_max %d, threads-max %d and %d in use leave %d (keeping %d spare for the rest of the machine)",
 				need, lim.PidMax, lim.ThreadsMax, lim.TasksInUse, max(room, 0), threadMargin)

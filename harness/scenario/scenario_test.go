@@ -175,6 +175,32 @@ func TestMakePlan(t *testing.T) {
 	})
 }
 
+func TestScaleClimbsThreadsToTheirLimit(t *testing.T) {
+	grid, _ := Grid(ScaleGrid)
+	thread := Server{Name: "thread", Kind: results.KindModel, ThreadsPerConn: 1, Can: registry.Abilities{Procs: true}}
+	epoll := Server{Name: "epoll", Kind: results.KindModel, Can: registry.Abilities{Procs: true}}
+	apache := Server{Name: "apache-worker", Kind: results.KindPeer, ThreadsPerConn: 1}
+	lim := Limits{NoFile: 20000, PidMax: 32768, ThreadsMax: 192725, TasksInUse: 200}
+	p := MakePlan(grid, []Server{thread, epoll, apache}, 1, lim)
+	got := map[string][]int{}
+	for _, st := range p.Steps {
+		got[st.Server.Name] = append(got[st.Server.Name], st.Level)
+		if n := Procs(st.Scenario, st.Level); n != (st.Level+4+connsPerProc-1)/connsPerProc {
+			t.Errorf("%s %d: %d processes", st.Server.Name, st.Level, n)
+		}
+	}
+	// (32768 - 200 - 4000) x 0.95, in thousands.
+	if want := []int{10000, 20000, 27000}; !slices.Equal(got["thread"], want) {
+		t.Errorf("thread levels %v, want %v", got["thread"], want)
+	}
+	if want := grid[0].Levels; !slices.Equal(got["epoll"], want) {
+		t.Errorf("epoll levels %v, want every level %v", got["epoll"], want)
+	}
+	if len(p.SitOuts) != 1 || p.SitOuts[0].Server != "apache-worker" || !strings.Contains(p.SitOuts[0].Reason, "SO_REUSEPORT") {
+		t.Errorf("sit-outs %+v, want apache-worker out for lack of -procs", p.SitOuts)
+	}
+}
+
 func TestConns(t *testing.T) {
 	for _, tc := range []struct {
 		sc         results.ScenarioConfig
