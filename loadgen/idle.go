@@ -56,7 +56,12 @@ func (w *worker) onIdleTick() {
 		return
 	}
 	now := w.clock()
+	w.idleBlocked = false
 	for w.idleStarted < len(w.idle) {
+		if w.idleStarted-w.idleResolved >= idleWindow {
+			w.idleBlocked = true // idleResolve resumes
+			return
+		}
 		due := w.idleStart + int64(w.idleSched.offset(uint64(w.idleStarted)))
 		if due > now {
 			w.at(due, w.idleTickFn)
@@ -78,8 +83,20 @@ func (w *worker) idleResolve(opened bool, kind ErrorKind, cause error) {
 		w.idleErrs[kind]++
 		w.noteIdleErr(kind, cause, nil)
 	}
+	if w.idleBlocked {
+		w.onIdleTick()
+	}
 	w.checkIdleDone()
 }
+
+// idleWindow bounds the idle connections a loop has in flight (connecting,
+// or waiting for their one answer). A server that accepts more slowly than
+// the connect rate then slows the opening down to its own pace; unbounded,
+// the connects would overflow its accept queue, where the kernel drops
+// SYNs, and each dropped one costs the client a retransmit a second later
+// and, past the timeout, a failed connection that a slower start would
+// have opened.
+const idleWindow = 256
 
 func (w *worker) checkIdleDone() {
 	if w.phase == phaseIdle && w.idleResolved == len(w.idle) {

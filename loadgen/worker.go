@@ -81,6 +81,7 @@ type worker struct {
 	idleStart    int64
 	idleStarted  int
 	idleResolved int
+	idleBlocked  bool // the idle window is full: the next resolve starts more
 	idleOpened   int
 	idleAlive    int
 	idleErrs     [numKinds]int64
