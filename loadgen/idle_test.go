@@ -2,6 +2,9 @@ package loadgen
 
 import (
 	"context"
+	"io"
+	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -83,5 +86,37 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A server that takes connections but never answers holds every idle
+// connection in flight: the loop opens no more than its window of them,
+// whatever the connect rate asks, until timeouts free the window.
+func TestIdleConnectsInFlightAreBounded(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int64
+	tr := &connTracker{ln: ln}
+	tr.start(func(c net.Conn) {
+		accepted.Add(1)
+		io.Copy(io.Discard, c) // reads the request, never answers
+	})
+	defer tr.shutdown()
+	done := make(chan *Result, 1)
+	go func() {
+		r, _ := Run(context.Background(), Options{URL: "http://" + ln.Addr().String() + "/", Idle: 3 * idleWindow,
+			ConnectRate: 1e6, Duration: 100 * time.Millisecond, Timeout: time.Second, Loops: 1})
+		done <- r
+	}()
+	waitFor(t, "the window to fill", func() bool { return accepted.Load() >= idleWindow })
+	time.Sleep(300 * time.Millisecond) // well before the 1 s timeout frees any
+	if n := accepted.Load(); n > idleWindow {
+		t.Errorf("%d connections opened with none answered, want at most the window of %d", n, idleWindow)
+	}
+	r := <-done
+	if r == nil || r.IdleOpened != 0 || r.IdleErrors[ErrTimeout.String()] == 0 {
+		t.Errorf("result %+v: want every idle connection timed out, none opened", r)
 	}
 }
