@@ -133,7 +133,8 @@ func (s *Sampler) read(allThreads bool) (results.Sample, error) {
 		smp.HarnessCPUS = tvSec(ru.Utime) + tvSec(ru.Stime)
 	}
 	if pid := int(s.loadPID.Load()); pid > 0 {
-		if lp, err := procfs.SampleProcess(pid); err == nil {
+		// The tree: c10k load -procs does its work in child processes.
+		if lp, err := procfs.SampleTree(pid); err == nil {
 			smp.Load = &lp
 		}
 	}
