@@ -65,6 +65,12 @@ func (e *SQE) PrepRead(fd int, b []byte, userData uint64) {
 	}
 }
 
+// PrepPollAdd completes once fd is ready for events (unix.POLLIN...),
+// with the ready events as its result.
+func (e *SQE) PrepPollAdd(fd int, events uint32, userData uint64) {
+	e.Opcode, e.Fd, e.OpFlags, e.UserData = OpPollAdd, int32(fd), events, userData
+}
+
 // PrepClose closes fd.
 func (e *SQE) PrepClose(fd int, userData uint64) {
 	e.Opcode, e.Fd, e.UserData = OpClose, int32(fd), userData

@@ -40,6 +40,7 @@ const (
 // Opcodes (io_uring_sqe.opcode) of the operations this package prepares.
 const (
 	OpNop          = 0
+	OpPollAdd      = 6
 	OpTimeout      = 11
 	OpTimeoutRem   = 12
 	OpAccept       = 13

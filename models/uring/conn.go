@@ -24,20 +24,20 @@ const (
 type connFlags uint16
 
 const (
-	fInUse     connFlags = 1 << iota // the slot holds a connection (open, or closed with requests in flight)
-	fRecv                            // a multishot receive is armed: its last completion has not come
-	fCancel                          // that receive is being cancelled
-	fSend                            // a send is in flight
-	fTimer                           // a -wait timeout is in flight
-	fConnect                         // an upstream connect is in flight
-	fHeld                            // the head request waits (-wait, or its backend calls): input is kept, not answered
-	fWaitDone                        // the head request has had its -wait
-	fDraining                        // close once the output is sent; input is read and dropped
-	fEOF                             // the peer has closed its side
-	fClosed                          // the fd is closed or being closed: completions are only accounted
-	fQueued                          // in the send queue of this pass
-	fResumeQ                         // in the resume queue of this pass
-	fUpstream                        // a backend connection (proxy.go), not a client
+	fInUse    connFlags = 1 << iota // the slot holds a connection (open, or closed with requests in flight)
+	fRecv                           // a multishot receive is armed: its last completion has not come
+	fCancel                         // that receive is being cancelled
+	fSend                           // a send is in flight
+	fTimer                          // a -wait timeout is in flight
+	fConnect                        // an upstream connect is in flight
+	fHeld                           // the head request waits (-wait, or its backend calls): input is kept, not answered
+	fWaitDone                       // the head request has had its -wait
+	fDraining                       // close once the output is sent; input is read and dropped
+	fEOF                            // the peer has closed its side
+	fClosed                         // the fd is closed or being closed: completions are only accounted
+	fQueued                         // in the send queue of this pass
+	fResumeQ                        // in the resume queue of this pass
+	fUpstream                       // a backend connection (proxy.go), not a client
 )
 
 // inFlight are the flags of requests whose completion is still to come;
@@ -116,6 +116,7 @@ func (s *Server) onRecv(c *conn, e iouring.CQE) {
 	case e.Res == -int32(unix.ENOBUFS):
 		// Every buffer is in use by completions of this pass; give the
 		// kernel more, up to the ring's size, and ask again below.
+		s.noBufs++
 		s.bufs.Grow(s.bufs.Provided())
 	case e.Res == -int32(unix.ECANCELED):
 		// Our cancel: the connection closed or holds enough input.

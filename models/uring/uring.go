@@ -29,23 +29,34 @@ var ErrUnavailable = iouring.ErrUnavailable
 // wrapping ErrUnavailable that says why not. It probes once per process.
 func Available() error { return iouring.Available() }
 
-// Sizes of the ring and of its provided buffers.
+// sizes are the sizes of the ring and of its provided buffers.
+type sizes struct {
+	sq, cq           uint32
+	bufFirst, bufMax int
+}
+
+// defaultSizes are the model's; tests shrink them to drive the paths a
+// busy server takes (a full submission queue, an overflowing completion
+// queue, running out of buffers) with a handful of connections.
+var defaultSizes = sizes{
+	sq: 1024,
+	// The completion queue is generous: multishot requests post
+	// completions without submissions, and a completion that finds the
+	// queue full waits on the kernel's overflow list, which costs a flush.
+	cq: 16384,
+	// bufFirst buffers are provided at start and the count doubles each
+	// time the kernel runs out (ENOBUFS), up to bufMax: the memory touched
+	// is what the peak of receives in one pass needed, not a reservation.
+	bufFirst: 64,
+	bufMax:   4096,
+}
+
 const (
-	sqEntries = 1024
-	// cqEntries is generous: multishot requests post completions without
-	// submissions, and a completion that finds the queue full waits on the
-	// kernel's overflow list, which costs a flush.
-	cqEntries = 16384
-	bufGroup  = 0
+	bufGroup = 0
 	// bufSize holds a burst of pipelined requests in one receive; a
 	// request split across two is copied into the connection, the rare
 	// case.
 	bufSize = 4 << 10
-	// bufFirst buffers are provided at start and the count doubles each
-	// time the kernel runs out (ENOBUFS), up to bufMax: the memory touched
-	// is what the peak of receives in one pass needed, not a reservation.
-	bufFirst = 64
-	bufMax   = 4096
 )
 
 // Server is the io_uring model. Build it with New, run it with Serve and
@@ -70,6 +81,7 @@ type Server struct {
 	sendq, resumeq, resuming []*conn
 	fatal                    error // set by a failed submission: the loop stops
 	scratch                  iouring.SQE
+	noBufs                   int // receives ended by ENOBUFS, for tests
 
 	stopping atomic.Bool
 	mu       sync.Mutex
@@ -86,7 +98,9 @@ const (
 // New sets up the ring, listens on cfg.Addr (server.DefaultAddr when
 // empty) and prepares the loop; Serve starts answering. Where io_uring is
 // unavailable the error wraps ErrUnavailable.
-func New(cfg server.Config) (*Server, error) {
+func New(cfg server.Config) (*Server, error) { return newServer(cfg, defaultSizes) }
+
+func newServer(cfg server.Config, sz sizes) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = server.DefaultAddr
 	}
@@ -100,10 +114,10 @@ func New(cfg server.Config) (*Server, error) {
 	if ups != nil {
 		s.px = newProxy(s, ups)
 	}
-	if s.ring, err = iouring.New(sqEntries, cqEntries); err != nil {
+	if s.ring, err = iouring.New(sz.sq, sz.cq); err != nil {
 		return nil, err
 	}
-	if s.bufs, err = s.ring.NewBufRing(bufGroup, bufMax, bufSize, bufFirst); err != nil {
+	if s.bufs, err = s.ring.NewBufRing(bufGroup, uint32(sz.bufMax), bufSize, sz.bufFirst); err != nil {
 		s.release()
 		return nil, err
 	}

@@ -8,16 +8,6 @@ import (
 	"c10k/models/uring"
 )
 
-// skipUnavailable skips a test where io_uring cannot run, saying why.
-func skipUnavailable(tb testing.TB) {
-	tb.Helper()
-	if err := uring.Available(); err != nil {
-		tb.Skip(err)
-	}
-}
-
-func newServer(cfg server.Config) (server.Server, error) { return uring.New(cfg) }
-
 func TestConformance(t *testing.T) {
 	skipUnavailable(t)
 	modeltest.Run(t, func(t *testing.T, cfg server.Config) server.Server {
