@@ -91,16 +91,21 @@ type Ring struct {
 // does not know a flag fails the whole set-up with EINVAL, so each set
 // drops what the kernel one step older lacks:
 //
-//	6.1:  SINGLE_ISSUER + DEFER_TASKRUN: completions are run on our thread
-//	      only when we ask for them (in Enter), never by interrupting us.
+//	6.1:  DEFER_TASKRUN: completions are run on our thread only when we
+//	      ask for them (in Enter), never by interrupting us.
+//	6.0:  SINGLE_ISSUER: the kernel may skip the locking that several
+//	      submitting threads would need.
 //	5.19: COOP_TASKRUN: completion work waits for our next kernel entry
 //	      instead of an inter-processor interrupt.
 //	5.18: SUBMIT_ALL: a failing entry does not stop the rest of a batch.
 //
 // TASKRUN_FLAG makes the kernel say in the SQ flags when completion work
-// is pending, so Enter knows it will not block (see Enter).
+// is pending, so Enter knows it will not block (see Enter). New itself
+// requires 6.0 (requireOps), so the last two sets serve kernels that
+// refuse a flag for another reason than age.
 var flagSets = []uint32{
 	setupSingleIssuer | setupDeferTaskrun | setupTaskrunFlag | setupSubmitAll | setupRDisabled,
+	setupSingleIssuer | setupCoopTaskrun | setupTaskrunFlag | setupSubmitAll | setupRDisabled,
 	setupCoopTaskrun | setupTaskrunFlag | setupSubmitAll,
 	setupSubmitAll,
 	0,
@@ -277,15 +282,25 @@ func (r *Ring) SingleIssuer() bool { return r.flags&setupSingleIssuer != 0 }
 
 // Setup names the set-up flags the kernel granted, for logs.
 func (r *Ring) Setup() string {
-	switch {
-	case r.flags&setupDeferTaskrun != 0:
-		return "SINGLE_ISSUER|DEFER_TASKRUN|TASKRUN_FLAG|SUBMIT_ALL"
-	case r.flags&setupCoopTaskrun != 0:
-		return "COOP_TASKRUN|TASKRUN_FLAG|SUBMIT_ALL"
-	case r.flags&setupSubmitAll != 0:
-		return "SUBMIT_ALL"
+	names := ""
+	for _, f := range []struct {
+		bit  uint32
+		name string
+	}{
+		{setupSingleIssuer, "SINGLE_ISSUER"}, {setupDeferTaskrun, "DEFER_TASKRUN"}, {setupCoopTaskrun, "COOP_TASKRUN"},
+		{setupTaskrunFlag, "TASKRUN_FLAG"}, {setupSubmitAll, "SUBMIT_ALL"},
+	} {
+		if r.flags&f.bit != 0 {
+			if names != "" {
+				names += "|"
+			}
+			names += f.name
+		}
 	}
-	return "none"
+	if names == "" {
+		return "no set-up flags"
+	}
+	return names
 }
 
 // Enable makes the calling thread the ring's only issuer and lets it

@@ -57,9 +57,10 @@ var flagSetNames = []struct {
 	set  uint32
 }{
 	{"single issuer, deferred task run", flagSets[0]},
-	{"cooperative task run", flagSets[1]},
-	{"submit all", flagSets[2]},
-	{"no flags", flagSets[3]},
+	{"single issuer, cooperative task run", flagSets[1]},
+	{"cooperative task run", flagSets[2]},
+	{"submit all", flagSets[3]},
+	{"no flags", flagSets[4]},
 }
 
 func TestNopRoundTrip(t *testing.T) {

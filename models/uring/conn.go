@@ -172,7 +172,6 @@ func (s *Server) input(c *conn, data []byte) {
 
 // resume answers what c retained, once it may answer again.
 func (s *Server) resume(c *conn) {
-	c.flags &^= fResumeQ
 	if !c.answering() {
 		return
 	}

@@ -72,6 +72,7 @@ func (s *Server) flush() {
 		q := s.resumeq
 		s.resumeq = s.resuming[:0]
 		for i, c := range q {
+			c.flags &^= fResumeQ
 			s.resume(c)
 			s.settle(c)
 			q[i] = nil
