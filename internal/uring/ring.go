@@ -24,7 +24,9 @@ package uring
 //     unmoved until the kernel has consumed it: for a send until its
 //     completion, for a timespec or sockaddr until it is submitted.
 //     Go's heap does not move objects, so a heap value that the caller
-//     keeps referenced meets both.
+//     keeps referenced meets both; a goroutine's stack does move, and the
+//     pointer, passed as an integer, does not make its target escape:
+//     never point an entry at a local variable.
 //   - Enter submits everything queued and, with wait, also collects
 //     completions: it returns once at least one may be ready (or on a
 //     signal; EINTR is not an error). One Enter per loop pass is the point

@@ -137,20 +137,25 @@ func TestSingleIssuerRefusesOtherThreads(t *testing.T) {
 	}
 }
 
+// Timeouts for the kernel to read at submission: globals, since a local
+// variable may move with the goroutine's stack (see the contract).
+var (
+	shortTS = unix.NsecToTimespec(int64(30 * time.Millisecond))
+	longTS  = unix.NsecToTimespec(int64(time.Hour))
+)
+
 func TestTimeout(t *testing.T) {
 	r := newTestRing(t, flagSets)
-	ts := unix.NsecToTimespec(int64(30 * time.Millisecond))
 	e, err := r.SQE()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.PrepTimeout(&ts, 7)
+	e.PrepTimeout(&shortTS, 7)
 	e, err = r.SQE()
 	if err != nil {
 		t.Fatal(err)
 	}
-	long := unix.NsecToTimespec(int64(time.Hour))
-	e.PrepTimeout(&long, 8)
+	e.PrepTimeout(&longTS, 8)
 	e, err = r.SQE()
 	if err != nil {
 		t.Fatal(err)

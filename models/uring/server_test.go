@@ -7,9 +7,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"c10k/models/modeltest"
 	"c10k/models/server"
@@ -174,4 +177,47 @@ func TestNoAllocsPerRequest(t *testing.T) {
 func TestNoAllocPerProxiedRequest(t *testing.T) {
 	skipUnavailable(t)
 	modeltest.NoAllocPerProxiedRequest(t, newServer)
+}
+
+// TestAcceptedSocketsHaveNoDelay checks what New relies on to skip a
+// setsockopt per connection: Linux copies TCP_NODELAY from the listener
+// to the sockets accept returns. The server's end of a connection is a
+// descriptor of this process, found by its addresses.
+func TestAcceptedSocketsHaveNoDelay(t *testing.T) {
+	addr := start(t, server.Config{})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, err := c.Read(make([]byte, 512)); err != nil {
+		t.Fatal(err) // answered: the server holds the accepted socket
+	}
+	peer := c.LocalAddr().(*net.TCPAddr)
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range ents {
+		fd, err := strconv.Atoi(ent.Name())
+		if err != nil {
+			continue
+		}
+		sa, err := unix.Getpeername(fd)
+		in4, ok := sa.(*unix.SockaddrInet4)
+		if err != nil || !ok || in4.Port != peer.Port || !net.IP(in4.Addr[:]).Equal(peer.IP) {
+			continue
+		}
+		v, err := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v == 0 {
+			t.Fatal("the accepted socket has Nagle on: TCP_NODELAY was not inherited from the listener")
+		}
+		return
+	}
+	t.Fatal("the server's end of the connection is not among this process's descriptors")
 }
