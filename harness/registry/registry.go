@@ -168,8 +168,8 @@ var Servers = []Entry{
 		About: "one io_uring loop on one OS thread: what came after epoll (multishot accept and receive, batched sends, " +
 			"one system call per loop pass)",
 		Runtime: "the loop's goroutine is locked to one OS thread (runtime.LockOSThread), the ring's only issuer " +
-			"(IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN), so it uses one core whatever GOMAXPROCS is; no SQPOLL thread; " +
-			"GOMAXPROCS unset, sized from the CPU affinity",
+			"(IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN where the kernel has them), so it uses one core whatever GOMAXPROCS is; " +
+			"no SQPOLL thread; GOMAXPROCS unset, sized from the CPU affinity",
 		New:       func(c server.Config) (server.Server, error) { return uring.New(c) },
 		Available: uring.Available,
 		Can:       Abilities{Wait: true, Work: true, Proxy: true, Fanout: true},
