@@ -63,8 +63,14 @@ func (r *Ring) NewBufRing(group uint16, entries uint32, size, initial int) (*Buf
 	if err := sysRegister(r.fd, registerPbufRing, unsafe.Pointer(&reg), 1); err != nil {
 		unix.Munmap(b.bufs)
 		unix.Munmap(b.mem)
-		if err == unix.EINVAL {
+		switch err {
+		case unix.EINVAL:
 			return nil, fmt.Errorf("%w: io_uring_register(PBUF_RING): provided buffer rings need Linux 5.19 or later", ErrUnavailable)
+		case unix.ENOMEM:
+			// The kernel pins the ring's pages and counts them against
+			// RLIMIT_MEMLOCK for a process without CAP_IPC_LOCK.
+			return nil, fmt.Errorf("uring: io_uring_register(PBUF_RING) of %d KiB: %w (is RLIMIT_MEMLOCK, ulimit -l, too low?)",
+				ringBytes>>10, err)
 		}
 		return nil, fmt.Errorf("uring: %w", os.NewSyscallError("io_uring_register(PBUF_RING)", err))
 	}
