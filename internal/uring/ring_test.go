@@ -243,3 +243,30 @@ func TestEnableOnAnotherThread(t *testing.T) {
 		t.Fatal("no completion within 5 s")
 	}
 }
+
+var linkTS = unix.NsecToTimespec(int64(20 * time.Millisecond))
+
+// TestLinkTimeout bounds a poll that never fires with a linked timeout:
+// the poll is cancelled, the timeout fires.
+func TestLinkTimeout(t *testing.T) {
+	r := newTestRing(t, flagSets)
+	ours, _ := socketpair(t)
+	e, err := r.SQE()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.PrepPollAdd(ours, unix.POLLIN, 1)
+	e.Flags |= SQEIOLink
+	if e, err = r.SQE(); err != nil {
+		t.Fatal(err)
+	}
+	e.PrepLinkTimeout(&linkTS, 2)
+	got := map[uint64]int32{}
+	for len(got) < 2 {
+		c := waitCQE(t, r)
+		got[c.UserData] = c.Res
+	}
+	if got[1] != -int32(unix.ECANCELED) || got[2] != -int32(unix.ETIME) {
+		t.Fatalf("poll %d, link timeout %d; want -ECANCELED and -ETIME", got[1], got[2])
+	}
+}

@@ -55,16 +55,6 @@ func (e *SQE) PrepSend(fd int, b []byte, msgFlags uint32, userData uint64) {
 	}
 }
 
-// PrepRead reads into b from fd at the file's current position.
-func (e *SQE) PrepRead(fd int, b []byte, userData uint64) {
-	e.Opcode, e.Fd, e.UserData = OpRead, int32(fd), userData
-	e.Off = ^uint64(0) // -1: the current position, for files that have one
-	if len(b) > 0 {
-		e.Addr = addrOf(&b[0])
-		e.Len = uint32(len(b))
-	}
-}
-
 // PrepPollAdd completes once fd is ready for events (unix.POLLIN...),
 // with the ready events as its result.
 func (e *SQE) PrepPollAdd(fd int, events uint32, userData uint64) {
@@ -74,11 +64,6 @@ func (e *SQE) PrepPollAdd(fd int, events uint32, userData uint64) {
 // PrepClose closes fd.
 func (e *SQE) PrepClose(fd int, userData uint64) {
 	e.Opcode, e.Fd, e.UserData = OpClose, int32(fd), userData
-}
-
-// PrepShutdown shuts down fd as shutdown(2) with how (unix.SHUT_RDWR...).
-func (e *SQE) PrepShutdown(fd, how int, userData uint64) {
-	e.Opcode, e.Fd, e.Len, e.UserData = OpShutdown, int32(fd), uint32(how), userData
 }
 
 // PrepConnect connects the socket fd to sa. sa must stay valid until the

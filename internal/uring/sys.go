@@ -10,31 +10,32 @@ import (
 // The kernel ABI this package speaks, from include/uapi/linux/io_uring.h.
 // golang.org/x/sys/unix has the system call numbers and nothing else.
 
-// Setup flags (io_uring_params.flags).
+// Set-up flags (io_uring_params.flags) and features.
 const (
-	setupSQPoll        = 1 << 1
-	setupCQSize        = 1 << 3
-	setupRDisabled     = 1 << 6
-	setupSubmitAll     = 1 << 7
-	setupCoopTaskrun   = 1 << 8
-	setupTaskrunFlag   = 1 << 9
-	setupSingleIssuer  = 1 << 12
-	setupDeferTaskrun  = 1 << 13
-	featNoDrop         = 1 << 1
-	featExtArg         = 1 << 8
-	featSingleMmap     = 1 << 0
+	setupCQSize       = 1 << 3
+	setupRDisabled    = 1 << 6
+	setupSubmitAll    = 1 << 7
+	setupCoopTaskrun  = 1 << 8
+	setupTaskrunFlag  = 1 << 9
+	setupSingleIssuer = 1 << 12
+	setupDeferTaskrun = 1 << 13
+	featSingleMmap    = 1 << 0 // the SQ and CQ rings share one mapping
+)
+
+// Offsets to mmap the queues at, flags of the SQ ring's flags word, and
+// io_uring_enter and io_uring_register codes.
+const (
 	offSQRing          = 0
 	offCQRing          = 0x8000000
 	offSQEs            = 0x10000000
-	sqNeedWakeup       = 1 << 0
-	sqCQOverflow       = 1 << 1
-	sqTaskrun          = 1 << 2
+	sqCQOverflow       = 1 << 1 // completions wait on the kernel's overflow list
+	sqTaskrun          = 1 << 2 // completion work is pending: entering runs it
 	enterGetEvents     = 1 << 0
+	registerProbe      = 8
+	registerEnable     = 12
 	registerPbufRing   = 22
 	unregisterPbufRing = 23
-	registerEnable     = 12
-	registerProbe      = 8
-	opSupported        = 1 << 0
+	opSupported        = 1 << 0 // io_uring_probe_op.flags
 )
 
 // Opcodes (io_uring_sqe.opcode) of the operations this package prepares.
@@ -48,10 +49,8 @@ const (
 	OpLinkTimeout  = 15
 	OpConnect      = 16
 	OpClose        = 19
-	OpRead         = 22
 	OpSend         = 26
 	OpRecv         = 27
-	OpShutdown     = 34
 	OpSendZC       = 47 // not prepared here: its presence dates the kernel (6.0)
 	opLastRequired = OpSendZC
 )
@@ -67,13 +66,10 @@ const (
 	SQECQESkipSuccess = 1 << 6
 )
 
-// Operation flags carried in io_uring_sqe.ioprio or the op-flags word.
+// Operation flags carried in io_uring_sqe.ioprio.
 const (
-	recvMultishot    = 1 << 1 // ioprio of OpRecv
-	acceptMultishot  = 1 << 0 // ioprio of OpAccept
-	cancelFd         = 1 << 1 // cancel_flags: match on fd, not user_data
-	cancelAll        = 1 << 0 // cancel_flags: every match, not the first
-	timeoutEtimeSucc = 1 << 5 // unused: kept for reference of the flag space
+	recvMultishot   = 1 << 1 // of OpRecv
+	acceptMultishot = 1 << 0 // of OpAccept
 )
 
 // CQE flags (io_uring_cqe.flags).
