@@ -337,9 +337,6 @@ func (r *Ring) SQE() (*SQE, error) {
 	return e, nil
 }
 
-// Queued is how many prepared entries the kernel has not consumed yet.
-func (r *Ring) Queued() uint32 { return r.sqeTail - r.sqHead.Load() }
-
 // publish hands the prepared entries and the read completion slots to
 // the kernel.
 func (r *Ring) publish() uint32 {
