@@ -172,8 +172,10 @@ var Servers = []Entry{
 			"no SQPOLL thread; GOMAXPROCS unset, sized from the CPU affinity",
 		New:       func(c server.Config) (server.Server, error) { return uring.New(c) },
 		Available: uring.Available,
-		Can:       Abilities{Wait: true, Work: true, Proxy: true, Fanout: true},
-		Color:     rgb(213, 94, 0), Marker: Diamond,
+		// -procs N: each worker process has its own ring and its own
+		// SO_REUSEPORT listener.
+		Can:   Abilities{Wait: true, Work: true, Proxy: true, Fanout: true, Procs: true},
+		Color: rgb(213, 94, 0), Marker: Diamond,
 	},
 	{
 		Name: "nginx", Kind: results.KindPeer,

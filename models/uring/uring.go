@@ -125,7 +125,7 @@ func newServer(cfg server.Config, sz sizes) (*Server, error) {
 		s.release()
 		return nil, fmt.Errorf("uring: %w", os.NewSyscallError("eventfd", err))
 	}
-	if s.lfd, s.addr, err = server.Listen(cfg.Addr); err != nil {
+	if s.lfd, s.addr, err = server.Listen(cfg.Addr, cfg.ReusePort()); err != nil {
 		s.release()
 		return nil, fmt.Errorf("uring: %w", err)
 	}
