@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"c10k/harness/proc"
+	"c10k/harness/registry"
+	"c10k/harness/results"
 	"c10k/models/wire"
 )
 
@@ -33,8 +35,17 @@ const procsWorkers = 3
 // connections answered by more than one of them and none by the
 // supervisor, and SIGTERM ending all of them with status 0.
 func TestServeProcs(t *testing.T) {
-	for _, model := range []string{"epoll", "goroutine", "thread"} {
+	for _, e := range registry.OfKind(results.KindModel) {
+		if !e.Can.Procs {
+			continue
+		}
+		model := e.Name
 		t.Run("happy "+model, func(t *testing.T) {
+			if e.Available != nil {
+				if err := e.Available(); err != nil {
+					t.Skip(err)
+				}
+			}
 			sv := startSupervisor(t, nil, "serve", "-model", model, "-procs", strconv.Itoa(procsWorkers), "-addr", "127.0.0.1:0")
 			port := sv.port(t)
 			workers := sv.workers(t, procsWorkers)

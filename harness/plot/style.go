@@ -32,6 +32,25 @@ var glyphs = map[registry.Marker]draw.GlyphDrawer{
 	registry.Triangle: draw.TriangleGlyph{},
 	registry.Plus:     draw.PlusGlyph{},
 	registry.Cross:    draw.CrossGlyph{},
+	registry.Diamond:  diamondGlyph{},
+}
+
+// diamondGlyph is a filled diamond: a fourth filled marker for our
+// models, beside gonum's circle, box and pyramid.
+type diamondGlyph struct{}
+
+// DrawGlyph implements draw.GlyphDrawer.
+func (diamondGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	c.SetLineStyle(draw.LineStyle{Color: sty.Color, Width: vg.Points(0.5)})
+	r := sty.Radius * 1.25 // as tall as the pyramid looks
+	var p vg.Path
+	p.Move(vg.Point{X: pt.X, Y: pt.Y + r})
+	p.Line(vg.Point{X: pt.X + r, Y: pt.Y})
+	p.Line(vg.Point{X: pt.X, Y: pt.Y - r})
+	p.Line(vg.Point{X: pt.X - r, Y: pt.Y})
+	p.Close()
+	c.SetColor(sty.Color)
+	c.Fill(p)
 }
 
 // spare styles for servers the registry does not know (an older run's),

@@ -12,6 +12,7 @@ import (
 	"c10k/models/goroutine"
 	"c10k/models/server"
 	"c10k/models/thread"
+	"c10k/models/uring"
 )
 
 // Marker is the shape a server's points are drawn with. Models get filled
@@ -19,7 +20,8 @@ import (
 // white too.
 type Marker int
 
-// Markers, named after the gonum glyphs the plots draw them with.
+// Markers, named after the gonum glyphs the plots draw them with
+// (Diamond, filled, is the plots' own: gonum has three filled glyphs).
 const (
 	Circle Marker = iota
 	Box
@@ -29,6 +31,7 @@ const (
 	Triangle
 	Plus
 	Cross
+	Diamond
 )
 
 // Abilities is what a server can do on a request besides answering it.
@@ -98,6 +101,11 @@ type Entry struct {
 	// this machine (a module not installed); peers.Lookup sets it, the
 	// table leaves it empty.
 	Lacks string
+	// Available says whether the server can run on this machine at all:
+	// nil, or why not (io_uring disabled, a kernel too old). The planner
+	// sits a server that cannot out of every scenario, with that reason.
+	// Nil Available: the server runs wherever Go does.
+	Available func() error
 
 	// ThreadsPerConn is the threads (or processes) the server adds per
 	// connection it holds: 1 for thread-per-connection and prefork, 0 for
@@ -154,6 +162,20 @@ var Servers = []Entry{
 		New:   func(c server.Config) (server.Server, error) { return epoll.New(c) },
 		Can:   Abilities{Wait: true, Work: true, Proxy: true, Fanout: true, Procs: true},
 		Color: rgb(0, 158, 115), Marker: Pyramid,
+	},
+	{
+		Name: "uring", Kind: results.KindModel,
+		About: "one io_uring loop on one OS thread: what came after epoll (multishot accept and receive, batched sends, " +
+			"one system call per loop pass)",
+		Runtime: "the loop's goroutine is locked to one OS thread (runtime.LockOSThread), the ring's only issuer " +
+			"(IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN where the kernel has them), so it uses one core whatever GOMAXPROCS is; " +
+			"no SQPOLL thread; GOMAXPROCS unset, sized from the CPU affinity",
+		New:       func(c server.Config) (server.Server, error) { return uring.New(c) },
+		Available: uring.Available,
+		// -procs N: each worker process has its own ring and its own
+		// SO_REUSEPORT listener.
+		Can:   Abilities{Wait: true, Work: true, Proxy: true, Fanout: true, Procs: true},
+		Color: rgb(213, 94, 0), Marker: Diamond,
 	},
 	{
 		Name: "nginx", Kind: results.KindPeer,

@@ -99,9 +99,14 @@ func MakePlan(grid []results.ScenarioConfig, servers []Server, repeats int, lim 
 			p.Warnings = append(p.Warnings, s)
 		}
 	}
+	unavailable := unavailableReasons(servers)
 	for _, sc := range grid {
 		for _, srv := range servers {
-			if reason := sitOutReason(sc, srv); reason != "" {
+			reason := unavailable[srv.Name]
+			if reason == "" {
+				reason = sitOutReason(sc, srv)
+			}
+			if reason != "" {
 				p.SitOuts = append(p.SitOuts, results.SitOut{Scenario: sc.Name, Server: srv.Name, Reason: reason})
 				continue
 			}
@@ -127,6 +132,22 @@ func MakePlan(grid []results.ScenarioConfig, servers []Server, repeats int, lim 
 		}
 	}
 	return p
+}
+
+// unavailableReasons asks each server that can be missing from a machine
+// (Entry.Available) whether it runs here, once, and returns why not for
+// those that cannot: they sit out every scenario with that reason.
+func unavailableReasons(servers []Server) map[string]string {
+	out := map[string]string{}
+	for _, srv := range servers {
+		if srv.Available == nil {
+			continue
+		}
+		if err := srv.Available(); err != nil {
+			out[srv.Name] = "cannot run on this machine: " + err.Error()
+		}
+	}
+	return out
 }
 
 // capLevels replaces the idle levels above a server's own cap by one level

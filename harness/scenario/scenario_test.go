@@ -147,6 +147,38 @@ func TestMakePlan(t *testing.T) {
 			}
 		}
 	})
+	t.Run("sad a server unavailable here sits out every scenario, asked once", func(t *testing.T) {
+		asked := 0
+		uring := Server{Name: "uring", Kind: results.KindModel, Can: all, Available: func() error {
+			asked++
+			return errors.New("uring: io_uring unavailable: kernel.io_uring_disabled is 2")
+		}}
+		p := MakePlan(quick, []Server{uring, epoll}, 1, roomy)
+		if asked != 1 {
+			t.Errorf("Available asked %d times, want once", asked)
+		}
+		alone := len(MakePlan(quick, []Server{epoll}, 1, roomy).Steps)
+		if len(p.Steps) != alone || len(p.SitOuts) != len(quick) {
+			t.Fatalf("%d steps, %d sit-outs; want epoll's %d and one per scenario (%d)", len(p.Steps), len(p.SitOuts), alone, len(quick))
+		}
+		for _, so := range p.SitOuts {
+			if so.Server != "uring" || !strings.Contains(so.Reason, "io_uring_disabled is 2") {
+				t.Errorf("sit-out %+v, want uring with the unavailability reason", so)
+			}
+		}
+		for _, st := range p.Steps {
+			if st.Server.Name != "epoll" {
+				t.Errorf("%s planned into %s", st.Server.Name, st.Scenario.Name)
+			}
+		}
+	})
+	t.Run("happy an available server runs", func(t *testing.T) {
+		uring := Server{Name: "uring", Kind: results.KindModel, Can: all, Available: func() error { return nil }}
+		want := len(MakePlan(quick, []Server{epoll}, 1, roomy).Steps) // the same abilities, no availability check
+		if p := MakePlan(quick, []Server{uring}, 1, roomy); len(p.Steps) != want || len(p.SitOuts) != 0 {
+			t.Errorf("%d steps, %d sit-outs; want %d and 0", len(p.Steps), len(p.SitOuts), want)
+		}
+	})
 	t.Run("happy prefork idle capped and measured under its cap", func(t *testing.T) {
 		p := MakePlan(quick[:1], []Server{prefork}, 1, roomy)
 		var got []int

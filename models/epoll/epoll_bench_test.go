@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"c10k/models/epoll"
+	"c10k/models/modeltest"
 	"c10k/models/server"
 )
 
@@ -24,14 +25,14 @@ func BenchmarkRequest(b *testing.B) {
 	addr := start(b, server.Config{})
 	for _, depth := range []int{1, 16} {
 		b.Run(fmt.Sprintf("pipeline=%d", depth), func(b *testing.B) {
-			c := dialRaw(b, addr)
+			c := modeltest.DialRaw(b, addr)
 			req := bytes.Repeat([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), depth)
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := c.send(req); err != nil {
+				if err := c.Send(req); err != nil {
 					b.Fatal(err)
 				}
-				if err := c.readResponses(depth, nil); err != nil {
+				if err := c.ReadResponses(depth, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -135,15 +136,15 @@ func measureIdle(b *testing.B, n int) (rss, pss, slab float64) {
 	pid := cmd.Process.Pid
 	req := []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	openOne := func() int {
-		c := dialRaw(b, addr)
-		if err := c.send(req); err != nil {
+		c := modeltest.DialRaw(b, addr)
+		if err := c.Send(req); err != nil {
 			b.Fatal(err)
 		}
-		if err := c.readResponses(1, nil); err != nil {
+		if err := c.ReadResponses(1, nil); err != nil {
 			b.Fatal(err)
 		}
-		c.buf = nil
-		return c.fd
+		c.Release()
+		return c.Fd()
 	}
 	openOne() // warm up: the loop's scratch buffers and the date stamp
 	time.Sleep(200 * time.Millisecond)

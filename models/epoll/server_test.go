@@ -160,13 +160,13 @@ func countFds(t *testing.T) int {
 func TestNoAllocsPerRequest(t *testing.T) {
 	addr := start(t, server.Config{})
 	for _, depth := range []int{1, 16} {
-		c := dialRaw(t, addr)
+		c := modeltest.DialRaw(t, addr)
 		req := bytes.Repeat([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), depth)
 		roundTrip := func() {
-			if err := c.send(req); err != nil {
+			if err := c.Send(req); err != nil {
 				t.Fatal(err)
 			}
-			if err := c.readResponses(depth, nil); err != nil {
+			if err := c.ReadResponses(depth, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
