@@ -7,6 +7,7 @@ import (
 
 	"c10k/harness/registry"
 	"c10k/harness/results"
+	"c10k/harness/scenario"
 )
 
 // view indexes a run's scenarios by name and server. The scale scenario
@@ -18,7 +19,7 @@ type view struct {
 }
 
 // scaleScenario is the scenario a second run directory contributes.
-const scaleScenario = "scale"
+const scaleScenario = scenario.Scale
 
 // scaleSource is the run the scale scenario comes from: the main run
 // itself, or a second run directory.
