@@ -5,8 +5,12 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 OUT      ?= results/latest
 BENCHFLAGS ?=
+# SCALE_OUT is where make bench-scale writes its run; the report takes the
+# scale scenario from it whenever it holds one.
+SCALE_OUT ?= results/scale
+SCALE_FLAG = $(if $(wildcard $(SCALE_OUT)/run.json),-scale $(SCALE_OUT))
 
-.PHONY: all build test vet fmt fuzz gobench bench bench-full bench-smoke plots report peers clean
+.PHONY: all build test vet fmt fuzz gobench bench bench-full bench-scale bench-smoke plots report peers clean
 
 all: build
 
@@ -32,22 +36,33 @@ fuzz:
 gobench:
 	$(GO) test -run=^$$ -bench=. -benchmem ./...
 
-# bench: the quick suite, then plots and report.
+# bench: the quick suite, then plots and report (with the scale run's
+# section when $(SCALE_OUT) holds one).
 bench: build
 	$(BIN) bench -out $(OUT) $(BENCHFLAGS)
 	$(BIN) plot -in $(OUT)
-	$(BIN) report -in $(OUT) -out REPORT.md
+	$(BIN) report -in $(OUT) $(SCALE_FLAG) -out REPORT.md
 
 bench-full: build
 	$(BIN) bench -full -out $(OUT) $(BENCHFLAGS)
 	$(BIN) plot -in $(OUT)
-	$(BIN) report -in $(OUT) -out REPORT.md
+	$(BIN) report -in $(OUT) $(SCALE_FLAG) -out REPORT.md
+
+# bench-scale: idle connections from 10k toward 1M over several server and
+# load processes, kernel limits raised for the run and put back (~10 min);
+# then figure 17 and the report of $(OUT) with its scale section (of the
+# scale run alone when $(OUT) holds no run yet).
+bench-scale: build
+	$(BIN) bench -scale -sample 1s -out $(SCALE_OUT) $(BENCHFLAGS)
+	$(BIN) plot -in $(SCALE_OUT)
+	$(BIN) report -in $(if $(wildcard $(OUT)/run.json),$(OUT) -scale $(SCALE_OUT),$(SCALE_OUT)) -out REPORT.md
 
 plots: build
 	$(BIN) plot -in $(OUT)
+	$(if $(SCALE_FLAG),$(BIN) plot -in $(SCALE_OUT))
 
 report: build
-	$(BIN) report -in $(OUT) -out REPORT.md
+	$(BIN) report -in $(OUT) $(SCALE_FLAG) -out REPORT.md
 
 # peers: nginx and Apache httpd (prefork, worker, event) as reference servers.
 peers:

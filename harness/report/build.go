@@ -17,9 +17,15 @@ import (
 
 // Build computes the report's data model from a run. runDir is the results
 // directory (its figures are in runDir/plots) and outPath the report file
-// the figure links are made relative to.
-func Build(run results.Run, scs []results.Scenario, runDir, outPath string) (*Data, error) {
-	v := newView(run, scs)
+// the figure links are made relative to. scale, when not nil, is a second
+// run directory whose scale scenario replaces the main run's (see
+// [ScaleRun]); without it the main run's own scale scenario, if any, is
+// used.
+func Build(run results.Run, scs []results.Scenario, runDir, outPath string, scale *ScaleRun) (*Data, error) {
+	v := newView(run, scs).withScale(scale)
+	if !v.scale.separate {
+		v.scale.dir = runDir
+	}
 	figs, err := buildFigures(v, runDir, outPath)
 	if err != nil {
 		return nil, err
@@ -47,10 +53,11 @@ func Build(run results.Run, scs []results.Scenario, runDir, outPath string) (*Da
 		Stories:    buildStories(v),
 		Claims:     buildClaims(v, byName),
 		Failures:   buildFailures(v),
-		Warnings:   buildWarnings(run, scs),
-		Skipped:    buildSkipped(run, scs),
+		Warnings:   buildWarnings(v),
+		Skipped:    buildSkipped(v),
 		ServerRows: buildServerRows(v),
-		SitOuts:    buildSitOuts(run),
+		SitOuts:    buildSitOuts(v.sitOuts()),
+		Scale:      buildScale(v, byName[figScale]),
 		PlotCmd:    "c10k plot -in " + filepath.ToSlash(runDir),
 	}
 	var servers []string
@@ -62,7 +69,10 @@ func Build(run results.Run, scs []results.Scenario, runDir, outPath string) (*Da
 		d.Plotted = d.Plotted || f.Present
 	}
 	d.Summary = buildSummary(d)
-	d.Reproduce = buildReproduce(run, runDir)
+	if v.scale.separate {
+		d.ScaleRunDir = relDir(scale.Dir, outPath)
+	}
+	d.Reproduce = buildReproduce(v, runDir)
 	return d, nil
 }
 
@@ -120,14 +130,19 @@ var scenarioWhat = map[string]string{
 	"rate":        "open-loop offered rate: latency against load, measured from each request's intended send time",
 	"wait":        "simulated backend I/O per request: blocked threads against a loop that never blocks",
 	"cpu":         "CPU burned per request: the single loop's one-core ceiling",
+	"scale": "idle keep-alive connections toward a million, each level spread over server and load processes: " +
+		"memory and descriptors per connection, and how fast they open, up to the first limit",
 }
 
 func buildScenarios(v view) []ScenarioRow {
 	var out []ScenarioRow
 	names := scenarioNames(v)
 	for _, name := range names {
-		cfg := v.run.ScenarioConfig(name)
+		cfg := v.config(name)
 		row := ScenarioRow{Name: name, What: orDefault(scenarioWhat[name], cfg.Description)}
+		if name == scaleScenario && v.scale.separate {
+			row.What += fmt.Sprintf(" (from run `%s`)", orDefault(v.scale.run.ID, filepath.Base(v.scale.dir)))
+		}
 		var levels []string
 		for _, l := range cfg.Levels {
 			levels = append(levels, units.Count(float64(l)))
@@ -159,6 +174,12 @@ func buildScenarios(v view) []ScenarioRow {
 		if cfg.Connections > 0 {
 			extra = append(extra, fmt.Sprintf("%d connections carry the rate", cfg.Connections))
 		}
+		if cfg.ConnsPerProc > 0 {
+			extra = append(extra, fmt.Sprintf("at most %s connections per server and per load process", fmtInt(uint64(cfg.ConnsPerProc))))
+		}
+		if cfg.ConnectRate > 0 && cfg.ConnsPerProc > 0 {
+			extra = append(extra, fmt.Sprintf("opened at up to %s connections/s", units.Count(float64(cfg.ConnectRate))))
+		}
 		if cfg.ServerCPUs != "" {
 			extra = append(extra, fmt.Sprintf("server on CPUs %s, the load generator's included", cfg.ServerCPUs))
 		}
@@ -184,7 +205,7 @@ func scenarioNames(v view) []string {
 		}
 	}
 	for _, n := range scenarioOrder {
-		if len(v.scs[n]) > 0 || v.run.ScenarioConfig(n).Name != "" {
+		if len(v.scs[n]) > 0 || v.config(n).Name != "" {
 			add(n)
 		}
 	}
@@ -193,7 +214,12 @@ func scenarioNames(v view) []string {
 		rest = append(rest, n)
 	}
 	for _, c := range v.run.Config.Scenarios {
-		rest = append(rest, c.Name)
+		if !v.scale.separate || c.Name != scaleScenario {
+			rest = append(rest, c.Name)
+		}
+	}
+	if v.config(scaleScenario).Name != "" {
+		rest = append(rest, scaleScenario)
 	}
 	sort.Strings(rest)
 	for _, n := range rest {
@@ -267,12 +293,19 @@ func buildFailures(v view) []FailureRow {
 // maxWarnings keeps the warnings list readable; the rest are counted.
 const maxWarnings = 40
 
-// buildWarnings gathers the run's warnings and the measurement notes of
-// every level (noisy windows, a saturated load generator, idle
-// connections closed by the server): one line per scenario, server and
-// kind of note, quoting the first such note and counting the repeats.
-func buildWarnings(run results.Run, scs []results.Scenario) []string {
-	out := append([]string(nil), run.Warnings...)
+// buildWarnings gathers the runs' warnings (a separate scale run's
+// marked as such) and the measurement notes of every level (noisy
+// windows, a saturated load generator, idle connections closed by the
+// server): one line per scenario, server and kind of note, quoting the
+// first such note and counting the repeats.
+func buildWarnings(v view) []string {
+	out := append([]string(nil), v.run.Warnings...)
+	if v.scale.separate {
+		for _, w := range v.scale.run.Warnings {
+			out = append(out, "scale run: "+w)
+		}
+	}
+	scs := v.all()
 	type key struct{ scenario, server, kind string }
 	type seen struct {
 		first  string
@@ -343,11 +376,11 @@ func buildServerRows(v view) []ServerRow {
 
 // buildSitOuts folds the planner's sit-outs into one row per server and
 // reason, listing the scenarios.
-func buildSitOuts(run results.Run) []SitOutRow {
+func buildSitOuts(sos []results.SitOut) []SitOutRow {
 	type key struct{ server, reason string }
 	var order []key
 	scenarios := map[key][]string{}
-	for _, so := range run.SitOuts {
+	for _, so := range sos {
 		k := key{so.Server, oneLine(so.Reason)}
 		if _, seen := scenarios[k]; !seen {
 			order = append(order, k)
@@ -362,7 +395,7 @@ func buildSitOuts(run results.Run) []SitOutRow {
 	return out
 }
 
-func buildSkipped(run results.Run, scs []results.Scenario) []SkipRow {
+func buildSkipped(v view) []SkipRow {
 	seen := map[results.Skip]bool{}
 	var out []SkipRow
 	add := func(s results.Skip) {
@@ -372,28 +405,35 @@ func buildSkipped(run results.Run, scs []results.Scenario) []SkipRow {
 		seen[s] = true
 		out = append(out, SkipRow{Scenario: s.Scenario, Server: s.Server, Level: shortLevel(s.Scenario, s.Level), Reason: oneLine(s.Reason)})
 	}
-	for _, s := range run.Skipped {
+	for _, s := range v.skips() {
 		add(s)
-	}
-	for _, sc := range scs {
-		for _, s := range sc.Skipped {
-			add(s)
-		}
 	}
 	return out
 }
 
-func buildReproduce(run results.Run, runDir string) []string {
+func buildReproduce(v view, runDir string) []string {
 	bench := "make bench"
-	if run.Config.Full {
+	if v.run.Config.Full {
 		bench = "make bench-full"
 	}
 	dir := filepath.ToSlash(runDir)
-	return []string{
+	out := []string{
 		bench + "                      # build, run every scenario, draw the figures, write REPORT.md",
 		"make plots report OUT=" + dir + "   # redraw figures and report from these results, running nothing",
 		"bin/c10k plot -in " + dir,
 		"bin/c10k report -in " + dir + " -out REPORT.md",
+	}
+	if !v.scale.separate {
+		return out
+	}
+	scale := filepath.ToSlash(v.scale.dir)
+	return []string{
+		out[0],
+		"make bench-scale SCALE_OUT=" + scale + "   # the scale scenario: idle connections toward 1M, kernel limits raised and put back",
+		"make plots report OUT=" + dir + " SCALE_OUT=" + scale + "   # redraw and rewrite from these results, running nothing",
+		"bin/c10k plot -in " + dir,
+		"bin/c10k plot -in " + scale,
+		"bin/c10k report -in " + dir + " -scale " + scale + " -out REPORT.md",
 	}
 }
 

@@ -29,7 +29,7 @@ func TestBuildSitOuts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := buildSitOuts(results.Run{SitOuts: tt.in})
+			got := buildSitOuts(tt.in)
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}

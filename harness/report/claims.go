@@ -56,6 +56,7 @@ const (
 	figSpectrum    = "08-spectrum"
 	figCPU         = "10-cpu"
 	figCtxSwitches = "11-ctx-switches"
+	figScale       = "17-scale"
 )
 
 // buildClaims tests the essay's claims one by one.
@@ -74,7 +75,7 @@ func buildClaims(v view, figs map[string]FigureRef) []Claim {
 	links := [][]string{
 		{figPerConn, figThreads, figCtxSwitches, figThroughput},
 		{figFDs, figThreads},
-		{figMemory, figPerConn},
+		{figScale, figMemory, figPerConn},
 		{figThroughput, figLatency, figSpectrum, figPerConn},
 		{figCPU},
 		{figProxy, figProxyResources},

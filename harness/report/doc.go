@@ -1,7 +1,10 @@
 // Package report writes REPORT.md from a results directory: what ran, on
 // what machine, the figures, a table of headline numbers per server, where
 // each server wins and loses, and the claims of the source essay tested
-// one by one against this run's numbers.
+// one by one against this run's numbers. The scale scenario (idle
+// connections toward a million, c10k bench -scale) may come from a second
+// run directory ([ScaleRun]); the report then says which run and machine
+// each part comes from.
 //
 // The report's data model ([Data]) is computed in Go from the results
 // structs; the text around it is a text/template embedded in the binary.

@@ -13,7 +13,8 @@ import (
 // buildFigures lists every figure of the report with its path relative to
 // the report file, and whether it exists: a figure whose scenario did not
 // run is "not measured in this run"; one whose scenario ran but whose file
-// is missing needs `c10k plot`.
+// is missing needs `c10k plot`. The scale figure is read from the plots
+// of the run the scale scenario comes from.
 func buildFigures(v view, runDir, outPath string) ([]FigureRef, error) {
 	base, err := filepath.Abs(filepath.Dir(outPath))
 	if err != nil {
@@ -21,7 +22,11 @@ func buildFigures(v view, runDir, outPath string) ([]FigureRef, error) {
 	}
 	var out []FigureRef
 	for i, s := range plot.Specs() {
-		png := plot.PNGPath(runDir, s.Name)
+		dir := runDir
+		if s.Scenario == scaleScenario && v.scale.separate {
+			dir = v.scale.dir
+		}
+		png := plot.PNGPath(dir, s.Name)
 		abs, err := filepath.Abs(png)
 		if err != nil {
 			return nil, fmt.Errorf("report: locating %s: %w", png, err)
@@ -33,12 +38,14 @@ func buildFigures(v view, runDir, outPath string) ([]FigureRef, error) {
 		f := FigureRef{Num: i + 1, Name: s.Name, Caption: s.Caption, Path: filepath.ToSlash(rel)}
 		_, statErr := os.Stat(png)
 		switch {
+		case len(v.scs[s.Scenario]) == 0 && s.Scenario == scaleScenario:
+			f.Missing = "not measured in this run: the scale scenario did not run (`make bench-scale`, then `c10k report -scale DIR`)."
 		case len(v.scs[s.Scenario]) == 0:
 			f.Missing = "not measured in this run: the " + s.Scenario + " scenario did not run."
 		case s.Name == figSpectrum && results.CommonLevel(v.scs["concurrency"], 0, results.HasHgrm) == 0:
 			f.Missing = "not measured in this run: no latency histograms (.hgrm files) were recorded."
 		case statErr != nil:
-			f.Missing = "not drawn: run `c10k plot -in " + filepath.ToSlash(runDir) + "` to draw it."
+			f.Missing = "not drawn: run `c10k plot -in " + filepath.ToSlash(dir) + "` to draw it."
 		default:
 			f.Present = true
 		}

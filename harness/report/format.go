@@ -88,7 +88,7 @@ func fmtPercent(v float64) string {
 func fmtLevel(scenario string, level int) string {
 	n := units.Count(float64(level))
 	switch scenario {
-	case "idle":
+	case "idle", scaleScenario:
 		return n + " idle connections"
 	case "rate":
 		return n + " req/s offered"

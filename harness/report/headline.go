@@ -120,10 +120,12 @@ func failureSummary(v view, server string) string {
 func shortLevel(scenario string, level int) string {
 	n := units.Count(float64(level))
 	switch scenario {
-	case "idle":
+	case "idle", scaleScenario:
 		return n
 	case "rate":
 		return n + " req/s"
+	case "gather":
+		return "K=" + n
 	}
 	return "C=" + n
 }

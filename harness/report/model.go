@@ -31,6 +31,12 @@ type Data struct {
 	Reproduce  []string
 	Plotted    bool // at least one figure exists on disk
 	PlotCmd    string
+
+	// Scale is the section on the scale scenario; ScaleRunDir the second
+	// results directory it comes from, relative to the report ("" when
+	// it is the main run's).
+	Scale       ScaleSection
+	ScaleRunDir string
 }
 
 // KV is one row of a two-column table.
@@ -147,4 +153,38 @@ type SitOutRow struct {
 	Server    string
 	Scenarios string
 	Reason    string
+}
+
+// ScaleSection is the scale scenario: idle connections toward a million,
+// each level spread over server and load processes.
+type ScaleSection struct {
+	Present bool
+	Missing string // why there is nothing to show, when not Present
+	// Source says which run and machine the section comes from, and how
+	// that relates to the rest of the report.
+	Source  string
+	Rows    []ScaleRow
+	Notes   []string
+	Sysctls []SysctlRow
+	SitOuts []SitOutRow
+	Figure  FigureRef // figure 17; Present when drawn
+}
+
+// ScaleRow is how far one server climbed, formatted.
+type ScaleRow struct {
+	Server        string
+	Kind          string
+	Held          string // the largest idle count it held
+	Procs         string // server processes at that count
+	UserPerConn   string // PSS
+	KernelPerConn string // kernel stacks, page tables and slab, both socket ends
+	FDsPerConn    string
+	OpenTime      string // how long opening them took
+	ConnectRate   string
+	Limit         string // what stopped it above Held
+}
+
+// SysctlRow is one kernel setting a run checked.
+type SysctlRow struct {
+	Name, Was, Set, Note string
 }

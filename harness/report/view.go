@@ -1,21 +1,46 @@
 package report
 
 import (
+	"maps"
 	"math"
 	"slices"
 
 	"c10k/harness/registry"
 	"c10k/harness/results"
+	"c10k/harness/scenario"
 )
 
-// view indexes a run's scenarios by name and server.
+// view indexes a run's scenarios by name and server. The scale scenario
+// may come from a second run (c10k bench -scale): scale says which.
 type view struct {
-	run results.Run
-	scs map[string][]results.Scenario // by scenario name, in server order
+	run   results.Run
+	scs   map[string][]results.Scenario // by scenario name, in server order
+	scale scaleSource
+}
+
+// scaleScenario is the scenario a second run directory contributes.
+const scaleScenario = scenario.Scale
+
+// scaleSource is the run the scale scenario comes from: the main run
+// itself, or a second run directory.
+type scaleSource struct {
+	run      results.Run
+	dir      string // its results directory
+	separate bool   // a second run directory, not the main run
+}
+
+// ScaleRun is a second results directory, written by `c10k bench -scale`:
+// its scale scenario, with its skips, sit-outs, warnings, kernel settings
+// and machine, joins the report of the main run, and figure 17 is read
+// from Dir/plots.
+type ScaleRun struct {
+	Run       results.Run
+	Scenarios []results.Scenario
+	Dir       string
 }
 
 func newView(run results.Run, scs []results.Scenario) view {
-	v := view{run: run, scs: map[string][]results.Scenario{}}
+	v := view{run: run, scs: map[string][]results.Scenario{}, scale: scaleSource{run: run}}
 	for _, sc := range scs {
 		v.scs[sc.Scenario] = append(v.scs[sc.Scenario], sc)
 	}
@@ -23,6 +48,85 @@ func newView(run results.Run, scs []results.Scenario) view {
 		slices.SortStableFunc(v.scs[name], func(a, b results.Scenario) int { return compareServers(a.Server, b.Server) })
 	}
 	return v
+}
+
+// withScale takes the scale scenario from sr instead of the main run (nil
+// keeps the main run's own, if it has one).
+func (v view) withScale(sr *ScaleRun) view {
+	if sr == nil {
+		return v
+	}
+	v.scale = scaleSource{run: sr.Run, dir: sr.Dir, separate: true}
+	scs := maps.Clone(v.scs)
+	scs[scaleScenario] = nil
+	for _, sc := range sr.Scenarios {
+		if sc.Scenario == scaleScenario {
+			scs[scaleScenario] = append(scs[scaleScenario], sc)
+		}
+	}
+	slices.SortStableFunc(scs[scaleScenario], func(a, b results.Scenario) int { return compareServers(a.Server, b.Server) })
+	if len(scs[scaleScenario]) == 0 {
+		delete(scs, scaleScenario)
+	}
+	v.scs = scs
+	return v
+}
+
+// runOf is the run a scenario's files come from.
+func (v view) runOf(scenario string) results.Run {
+	if scenario == scaleScenario {
+		return v.scale.run
+	}
+	return v.run
+}
+
+// config is a scenario's grid, as the run it comes from planned it.
+func (v view) config(scenario string) results.ScenarioConfig {
+	return v.runOf(scenario).ScenarioConfig(scenario)
+}
+
+// all lists every scenario file of the view.
+func (v view) all() []results.Scenario {
+	var out []results.Scenario
+	for _, name := range slices.Sorted(maps.Keys(v.scs)) {
+		out = append(out, v.scs[name]...)
+	}
+	return out
+}
+
+// fromRun keeps the entries of the main run and, when the scale scenario
+// comes from a second run, that run's scale entries in place of the main
+// run's.
+func fromRun[T any](v view, of func(results.Run) []T, scenario func(T) string) []T {
+	var out []T
+	for _, x := range of(v.run) {
+		if !v.scale.separate || scenario(x) != scaleScenario {
+			out = append(out, x)
+		}
+	}
+	if v.scale.separate {
+		for _, x := range of(v.scale.run) {
+			if scenario(x) == scaleScenario {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
+}
+
+// skips lists the planned levels that did not run: the runs' own and
+// every scenario file's.
+func (v view) skips() []results.Skip {
+	out := fromRun(v, func(r results.Run) []results.Skip { return r.Skipped }, func(s results.Skip) string { return s.Scenario })
+	for _, sc := range v.all() {
+		out = append(out, sc.Skipped...)
+	}
+	return out
+}
+
+// sitOuts lists the servers left out of whole scenarios.
+func (v view) sitOuts() []results.SitOut {
+	return fromRun(v, func(r results.Run) []results.SitOut { return r.SitOuts }, func(s results.SitOut) string { return s.Scenario })
 }
 
 // compareServers orders servers like the figures' legends.

@@ -35,9 +35,10 @@ func Render(w io.Writer, d *Data) error {
 }
 
 // Generate builds the data model of a run and renders it: the report
-// that will be written at outPath, for the results in runDir.
-func Generate(run results.Run, scs []results.Scenario, runDir, outPath string) ([]byte, error) {
-	d, err := Build(run, scs, runDir, outPath)
+// that will be written at outPath, for the results in runDir, with the
+// scale scenario of a second run when scale is not nil (see [Build]).
+func Generate(run results.Run, scs []results.Scenario, runDir, outPath string, scale *ScaleRun) ([]byte, error) {
+	d, err := Build(run, scs, runDir, outPath, scale)
 	if err != nil {
 		return nil, err
 	}
