@@ -4,11 +4,15 @@
 #   1. req/s and server CPU time per request, wrk -t1 -c100 -d10s, 3 runs, medians,
 #      for each model and for nginx (one worker);
 #   2. pipelined (16 requests per write) responses/s of the epoll model;
-#   3. memory per idle keep-alive connection at 10,000 connections.
+#   3. memory per idle keep-alive connection at 10,000 connections;
+#   4. system calls per request: `c10k load -c100` for $DURATION while
+#      `perf stat -e raw_syscalls:sys_enter` counts every system call the
+#      server's threads make (needs perf), and server CPU per request by
+#      c10k load instead of wrk.
 #
 # Server pinned to CPU $SERVER_CPU (0), clients to CPU $CLIENT_CPU (1).
 # Needs wrk and nginx (apt-get install -y wrk nginx) and bin/c10k (make build).
-# Usage: scripts/measure-models.sh [throughput|pipeline|idle|all]
+# Usage: scripts/measure-models.sh [throughput|pipeline|idle|syscalls|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -120,10 +124,50 @@ idle() {
   fi
 }
 
+# syscalls_of NAME START_CMD...: RUNS runs of c10k load against a fresh
+# server each, counting the server's system calls with perf.
+syscalls_of() {
+  local name=$1 run t0 t1 n calls pids
+  shift
+  : >"$WORK/calls" ; : >"$WORK/us"
+  for run in $(seq 1 "$RUNS"); do
+    "$@"
+    pids=$(tree_pids "$SERVER_PID" | paste -sd,)
+    perf stat -x, -e raw_syscalls:sys_enter -p "$pids" -o "$WORK/perf.out" &
+    local perfpid=$!
+    sleep 0.2
+    t0=$(cpu_ticks "$SERVER_PID")
+    taskset -c "$CLIENT_CPU" "$BIN" load -q -url "http://127.0.0.1:$PORT/" -c "$CONNS" -d "$DURATION" -json "$WORK/load.json" >/dev/null 2>&1
+    t1=$(cpu_ticks "$SERVER_PID")
+    kill -INT "$perfpid"; wait "$perfpid" 2>/dev/null || true
+    stop_server
+    n=$(sed -n 's/.*"requests": *\([0-9]*\).*/\1/p' "$WORK/load.json" | head -1)
+    calls=$(awk -F, '/raw_syscalls/ {print $1}' "$WORK/perf.out")
+    awk -v c="$calls" -v n="$n" 'BEGIN {printf "%.3f\n", c / n}' >>"$WORK/calls"
+    awk -v d=$((t1 - t0)) -v n="$n" 'BEGIN {printf "%.2f\n", d * 10000 / n}' >>"$WORK/us"
+    printf '  %-10s run %d: %8d requests  %8d system calls  %s per request  %s us CPU/req\n' \
+      "$name" "$run" "$n" "$calls" "$(tail -1 "$WORK/calls")" "$(tail -1 "$WORK/us")" >&2
+  done
+  printf '%-10s %6.3f system calls per request  %6.2f us server CPU/request, c10k load -c%d (median of %d)\n' \
+    "$name" "$(median <"$WORK/calls")" "$(median <"$WORK/us")" "$CONNS" "$RUNS"
+}
+
+syscalls() {
+  echo "== system calls per request: c10k load -c$CONNS -d$DURATION, perf stat on the server's threads"
+  local m
+  for m in $MODELS; do
+    syscalls_of "$m" start_model "$m" "$PORT"
+  done
+  if command -v nginx >/dev/null; then
+    syscalls_of nginx start_nginx "$PORT"
+  fi
+}
+
 case "${1:-all}" in
 throughput) throughput ;;
 pipeline) pipeline ;;
 idle) idle ;;
-all) throughput; pipeline; idle ;;
-*) echo "usage: $0 [throughput|pipeline|idle|all]" >&2; exit 2 ;;
+syscalls) syscalls ;;
+all) throughput; pipeline; idle; syscalls ;;
+*) echo "usage: $0 [throughput|pipeline|idle|syscalls|all]" >&2; exit 2 ;;
 esac
