@@ -5,7 +5,7 @@
 // it measured, or why it could not, into a results directory (see
 // harness/results for the schema).
 //
-// It measures only from the outside, the same way for our three models and
+// It measures only from the outside, the same way for our models and
 // for nginx and Apache: processes, /proc and the kernel's socket table,
 // never a server's own report (connections are counted with sock_diag). Nothing is run in-process; the server and
 // the load generator are both children of the same c10k binary (or the

@@ -4,7 +4,7 @@
 // a PNG for the report and an SVG beside it.
 //
 // Every server keeps one colour and one marker in every figure ([StyleOf]);
-// our three models are drawn with solid lines and the peers (nginx, Apache)
+// our models are drawn with solid lines and the peers (nginx, Apache)
 // with dashed ones. Axes switch to a log scale when the data spans more than
 // a decade or so, because connection counts, thread counts and latencies
 // do. A level where a server failed is marked with a red cross and the

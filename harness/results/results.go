@@ -19,7 +19,7 @@ const (
 
 // Kinds of server.
 const (
-	KindModel = "model" // one of our three models
+	KindModel = "model" // one of our models (harness/registry)
 	KindPeer  = "peer"  // nginx or Apache, a reference beside them
 )
 

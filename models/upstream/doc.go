@@ -1,4 +1,4 @@
-// Package upstream is what the three models share when they proxy: the
+// Package upstream is what the models share when they proxy: the
 // backends a server sends its requests to, resolved once; the GET each
 // backend receives, built once; the keep-alive pool of idle backend
 // connections; and the framing check of a backend's answer, with the
