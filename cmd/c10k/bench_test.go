@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 
 	"c10k/harness/registry"
 	"c10k/harness/results"
+	"c10k/harness/scenario"
 )
 
 // benchTestEnv turns the test binary into the c10k binary, as
@@ -187,7 +189,11 @@ func TestBenchPlanStartsNothing(t *testing.T) {
 	if got := runBench([]string{"-plan", "-models", "thread,epoll", "-out", out}, &stdout, &stderr); got != 0 {
 		t.Fatalf("exit %d: %s", got, stderr.String())
 	}
-	for _, want := range []string{"idle", "levels [0 1000 5000 10000 15000]", "servers: thread, epoll", " level runs x 1 repeat(s) planned"} {
+	quick, err := scenario.Grid(scenario.Quick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"idle", fmt.Sprintf("levels %v", quick[0].Levels), "servers: thread, epoll", " level runs x 1 repeat(s) planned"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("plan lacks %q:\n%s", want, stdout.String())
 		}
