@@ -222,7 +222,7 @@ func (lv *level) startLoad() bool {
 	stamp := "." + strconv.FormatInt(lv.epoch.UnixNano(), 36)
 	lv.hgrmTmp = filepath.Join(lv.h.opt.OutDir, results.HgrmDir, stamp+".hgrm.tmp")
 	lv.jsonTmp = filepath.Join(lv.h.opt.OutDir, stamp+".load.json.tmp")
-	lv.loadArgs = loadArgs(lv.st, lv.rs.port, lv.jsonTmp, lv.hgrmTmp)
+	lv.loadArgs = loadArgs(lv.st, lv.rs.port, lv.jsonTmp, lv.hgrmTmp, lv.h.env.NoFileHard)
 	tail := proc.NewTail(stderrLines)
 	lp, err := proc.Start(proc.Spec{Path: lv.h.loadBinary, Args: lv.loadArgs, CPUs: lv.h.opt.LoadCPUs, Stderr: tail})
 	if err != nil {
@@ -297,12 +297,13 @@ func (lv *level) measurement(baseline results.Sample, samples []results.Sample, 
 	return &m
 }
 
-// loadArgs is the `c10k load` command line of a step.
-func loadArgs(st scenario.Step, port int, jsonPath, hgrmPath string) []string {
+// loadArgs is the `c10k load` command line of a step, run as as many
+// processes as the step's connections need under nofile descriptors each.
+func loadArgs(st scenario.Step, port int, jsonPath, hgrmPath string, nofile uint64) []string {
 	sc := st.Scenario
 	a := []string{"load", "-q", "-url", "http://127.0.0.1:" + strconv.Itoa(port) + "/",
 		"-d", dur(sc.DurationS), "-warmup", dur(sc.WarmupS), "-json", jsonPath, "-hgrm", hgrmPath}
-	if n := scenario.Procs(sc, st.Level); n > 1 {
+	if n := scenario.LoadProcs(sc, st.Level, nofile); n > 1 {
 		a = append(a, "-procs", strconv.Itoa(n))
 	}
 	switch {

@@ -247,8 +247,9 @@ func (h *harness) execute() error {
 			break
 		}
 		if why := h.guardLevel(st); why != "" {
-			h.out.unplan(st)
-			h.run.Skipped = append(h.run.Skipped, results.Skip{Scenario: st.Scenario.Name, Server: st.Server.Name, Level: st.Level, Reason: why})
+			sk := results.Skip{Scenario: st.Scenario.Name, Server: st.Server.Name, Level: st.Level, Reason: why}
+			h.out.unplan(st, sk)
+			h.run.Skipped = append(h.run.Skipped, sk)
 			h.prog.warn(fmt.Sprintf("%s %s %d skipped: %s", st.Scenario.Name, st.Server.Name, st.Level, why))
 			continue
 		}

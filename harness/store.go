@@ -61,10 +61,14 @@ func newStore(dir string, servers []server, plan scenario.Plan) *store {
 
 // record adds one level run's outcome.
 // unplan takes st out of its file's plan: it was skipped when its turn
-// came (the scale guard), so the file is complete without it.
-func (s *store) unplan(st scenario.Step) {
+// came (the scale guard), so the file is complete without it and lists
+// the skip with the planner's.
+func (s *store) unplan(st scenario.Step, sk results.Skip) {
 	k := fileKey{st.Scenario.Name, st.Server.Name}
 	s.planned[k]--
+	if sc := s.files[k]; sc != nil {
+		sc.Skipped = append(sc.Skipped, sk)
+	}
 }
 
 func (s *store) record(st scenario.Step, r levelResult) {

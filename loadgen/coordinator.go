@@ -104,8 +104,9 @@ func (c *coordinator) idlePhase(ctx context.Context) {
 		w.loop.Post(func() { w.startIdle(done) })
 	}
 	// The idle window lets a slow server stretch the opening past what the
-	// connect rate alone would take: allow it four times that.
-	limit := 4*time.Duration(float64(c.p.idle)/c.p.connectRate*float64(time.Second)) + time.Duration(c.p.timeout) + phaseSlack
+	// connect rate alone would take: allow it eight times that (the
+	// caller bounds the whole run anyway).
+	limit := 8*time.Duration(float64(c.p.idle)/c.p.connectRate*float64(time.Second)) + time.Duration(c.p.timeout) + phaseSlack
 	c.wait(ctx, done, limit, false)
 	c.res.IdleOpenS = time.Since(begin).Seconds()
 }

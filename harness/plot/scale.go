@@ -1,6 +1,9 @@
 package plot
 
 import (
+	"fmt"
+	"strings"
+
 	"c10k/harness/results"
 	"c10k/harness/units"
 )
@@ -15,6 +18,11 @@ var scaleAxis = axisSpec{Label: "idle connections held", Format: units.Count, Sc
 // report names the limit.
 func Scale(scale []results.Scenario) (*Figure, error) {
 	perConn := axisSpec{Label: "bytes per connection", Format: units.Bytes, Scale: scaleLog, Binary: true}
+	notes := []string{"Server and load generator spread over processes of at most 15,000 connections each, sharing one port (SO_REUSEPORT).",
+		"Kernel figures are machine-wide deltas divided by connections: both ends of every socket."}
+	if stops := scaleStops(scale); len(stops) > 0 {
+		notes = append(notes, "Stopped: "+strings.Join(stops, "; ")+".")
+	}
 	return sidePanels("17-scale", "Idle connections toward a million: memory per connection and connect rate", scale, []panelDef{
 		{fromPerConn(func(p results.PerConn) float64 { return p.PSSBytes }),
 			panelSpec{Title: "user space (server PSS)", X: scaleAxis, Y: perConn, Unit: "conns"}},
@@ -23,7 +31,29 @@ func Scale(scale []results.Scenario) (*Figure, error) {
 		{fromSummary(func(s results.Summary) results.Stat { return s.ConnectRate }),
 			panelSpec{Title: "connections opened per second", X: scaleAxis,
 				Y: axisSpec{Label: "connections/s", Format: units.Count, Scale: scaleLog}, Unit: "conns"}},
-	}, false,
-		"Server and load generator spread over processes of at most 15,000 connections each, sharing one port (SO_REUSEPORT).",
-		"Kernel figures are machine-wide deltas divided by connections: both ends of every socket.")
+	}, false, notes...)
+}
+
+// scaleStops names, per server, the first level it did not run and why
+// (shortened to the limit's name), so the figure marks where and why each
+// curve ends.
+func scaleStops(scs []results.Scenario) []string {
+	var out []string
+	for _, sc := range sortScenarios(scs) {
+		if len(sc.Skipped) == 0 {
+			continue
+		}
+		first := sc.Skipped[0]
+		for _, sk := range sc.Skipped {
+			if sk.Level < first.Level {
+				first = sk
+			}
+		}
+		why, _, _ := strings.Cut(first.Reason, ";")
+		if len(why) > 60 {
+			why = why[:57] + "..."
+		}
+		out = append(out, fmt.Sprintf("%s before %s (%s)", sc.Server, units.Count(float64(first.Level)), why))
+	}
+	return out
 }

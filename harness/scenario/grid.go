@@ -175,6 +175,19 @@ func Procs(sc results.ScenarioConfig, level int) int {
 	return max(1, (Conns(sc, level)+sc.ConnsPerProc-1)/sc.ConnsPerProc)
 }
 
+// LoadProcs is how many load processes a level of sc needs: the server's
+// count when the scenario spreads its levels, and in any scenario enough
+// that none holds more connections than nofile descriptors allow (0:
+// unknown, no limit).
+func LoadProcs(sc results.ScenarioConfig, level int, nofile uint64) int {
+	n := Procs(sc, level)
+	if nofile > fdReserve {
+		per := int(nofile) - fdReserve
+		n = max(n, (Conns(sc, level)+per-1)/per)
+	}
+	return n
+}
+
 // Fanout is the backend calls per request (K) at one level of sc: the
 // level itself when the levels are K, else the scenario's fixed K; 0 for
 // a scenario without a backend.

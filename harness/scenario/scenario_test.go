@@ -233,6 +233,28 @@ func TestScaleClimbsThreadsToTheirLimit(t *testing.T) {
 	}
 }
 
+func TestLoadProcs(t *testing.T) {
+	conc := Describe(Concurrency)
+	scale := Describe(Scale)
+	for _, tc := range []struct {
+		sc     results.ScenarioConfig
+		level  int
+		nofile uint64
+		want   int
+	}{
+		{conc, 10000, 20000, 1},
+		{conc, 10000, 0, 1},           // limit unknown
+		{conc, 30000, 20000, 2},       // past one process's descriptors
+		{conc, 40000, 20000, 3},       // 40,000 over 19,900 each
+		{scale, 1000000, 1 << 20, 67}, // the server's count: 15,000 each
+		{scale, 1000000, 10000, 102},  // fewer descriptors than that
+	} {
+		if got := LoadProcs(tc.sc, tc.level, tc.nofile); got != tc.want {
+			t.Errorf("LoadProcs(%s, %d, %d) = %d, want %d", tc.sc.Name, tc.level, tc.nofile, got, tc.want)
+		}
+	}
+}
+
 func TestConns(t *testing.T) {
 	for _, tc := range []struct {
 		sc         results.ScenarioConfig
