@@ -117,7 +117,9 @@ func Run(ctx context.Context, c Config) (*loadgen.Result, error) {
 		}
 		procs[i] = p
 	}
-	go startTogether(ctx, procs)
+	begin := time.Now()
+	released := make(chan time.Time, 1)
+	go func() { released <- startTogether(ctx, procs) }()
 	var wg sync.WaitGroup
 	started := make(chan error, len(procs))
 	for _, p := range procs {
@@ -146,7 +148,22 @@ func Run(ctx context.Context, c Config) (*loadgen.Result, error) {
 			return nil, fmt.Errorf("%w: process %d of %d: %s", ErrUsage, p.n, p.of, p.out.lines(tailLines))
 		}
 	}
-	return merge(c.Options, c.Procs, procs)
+	m, err := merge(c.Options, c.Procs, procs)
+	if err != nil {
+		return nil, err
+	}
+	// Each process timed its own opening from its own start; the pool was
+	// open, and the windows began, only when the last was ready. Timed
+	// from this command's start, as for one process, a caller placing the
+	// window at start + idle_open_s + warmup_s places it right.
+	select {
+	case at := <-released:
+		if c.Options.Idle > 0 {
+			m.IdleOpenS = max(m.IdleOpenS, at.Sub(begin).Seconds())
+		}
+	default:
+	}
+	return m, nil
 }
 
 // run starts the process and waits for it. Pdeathsig fires when the
@@ -167,8 +184,9 @@ func (p *proc) run(started chan<- error) {
 }
 
 // startTogether starts the load of every process at once, when each has
-// said it is ready or is gone (see Gate), or when ctx is done.
-func startTogether(ctx context.Context, procs []*proc) {
+// said it is ready or is gone (see Gate), or when ctx is done, and
+// returns when that was.
+func startTogether(ctx context.Context, procs []*proc) time.Time {
 	for _, p := range procs {
 		select {
 		case <-p.out.readyC:
@@ -178,6 +196,7 @@ func startTogether(ctx context.Context, procs []*proc) {
 	for _, p := range procs {
 		p.stdin.Close()
 	}
+	return time.Now()
 }
 
 // exitCode is the process's exit status, -1 if it was killed by a signal
@@ -241,6 +260,7 @@ func merge(o loadgen.Options, asked int, procs []*proc) (*loadgen.Result, error)
 	}
 	m.URL, m.OpenLoop = o.URL, o.OpenLoop()
 	m.IdleRequested = o.Idle
+
 	m.Procs = all
 	if len(notes) > 0 {
 		m.Complete = false
