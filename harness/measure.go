@@ -16,6 +16,10 @@ const (
 	noisyStealCPU = 0.05
 	// fewConns: below it, per-connection deltas drown in the machine's noise.
 	fewConns = 100
+	// countsAgree: the server's connection count at the point must reach
+	// this share of the idle connections the load generator held, or the
+	// per-connection figures are flagged.
+	countsAgree = 0.9
 	// otherTasksSlack is the thread churn elsewhere on the machine that a
 	// level tolerates (kernel workers come and go) before its machine-wide
 	// kernel figures are called unreliable; 2% of its connections more.
@@ -237,6 +241,15 @@ func judge(m *results.Measurement, loadCPUs int) {
 	}
 	if l.IdleRequested > 0 && l.IdleOpened < l.IdleRequested {
 		m.Notes = append(m.Notes, fmt.Sprintf("only %d of %d idle connections opened", l.IdleOpened, l.IdleRequested))
+	}
+	// The divisor of every per-connection figure is the kernel's count at
+	// the point; when it is far below what the load generator held to the
+	// end, the point fell before the pool was open (a slow sample at
+	// hundreds of thousands of connections) and the figures are not
+	// per connection.
+	if l.IdleAlive > 0 && float64(m.ServerConns) < countsAgree*float64(l.IdleAlive) {
+		m.Notes = append(m.Notes, fmt.Sprintf("unreliable per-connection figures: the server held %d connections at the point, the load generator %d idle ones at the end",
+			m.ServerConns, l.IdleAlive))
 	}
 	var errs int64
 	for _, n := range l.Errors {

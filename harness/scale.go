@@ -115,11 +115,16 @@ func firstError(first map[string]string) string {
 
 // machinePerConn is how much MemAvailable fell per connection from the
 // level's baseline to its point: the server, the load generator and the
-// kernel's side of both ends together.
+// kernel's side of both ends together. The divisor is the larger of the
+// server's count at the point and the idle connections the load generator
+// held: at hundreds of thousands of connections a slow sample can read
+// the count when the memory is already spent, and dividing by that count
+// alone once made a 500k level look like 1.9 MiB per connection.
 func machinePerConn(m *results.Measurement) (float64, bool) {
 	before, at := m.MachineBaseline.MemAvailable, m.MachinePoint.MemAvailable
-	if m.ServerConns <= 0 || before == 0 || at == 0 || at >= before {
+	conns := max(m.ServerConns, m.Load.IdleAlive)
+	if conns <= 0 || before == 0 || at == 0 || at >= before {
 		return 0, false
 	}
-	return float64(before-at) / float64(m.ServerConns), true
+	return float64(before-at) / float64(conns), true
 }

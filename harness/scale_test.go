@@ -63,6 +63,17 @@ func TestGuardStopsAtMemoryAndAfterAFailure(t *testing.T) {
 			t.Errorf("check = %q", why)
 		}
 	})
+	t.Run("happy a low count at the point does not inflate the cost", func(t *testing.T) {
+		g := newGuard(24 * gib)
+		// 500k held, 5 GiB spent, but the point counted 1,284: the cost
+		// is 10.5 KiB per connection, not 4 MiB.
+		res := measured(20*gib, 15*gib, 1284)
+		res.m.Load.IdleRequested, res.m.Load.IdleOpened, res.m.Load.IdleAlive = 500000, 500000, 500000
+		g.after(step(500000), res)
+		if why := g.check(step(1000000), 15*gib); why != "" {
+			t.Errorf("stopped: %s", why)
+		}
+	})
 	t.Run("happy other scenarios are not guarded", func(t *testing.T) {
 		g := newGuard(24 * gib)
 		st := scenario.Step{Scenario: scenario.Describe(scenario.Idle), Server: epoll, Level: 10000}

@@ -141,7 +141,7 @@ func loopMemoryClaim(v view) Claim {
 // loopScaleClaim decides claim 3 from the scale scenario's measured
 // levels, with nginx's climb beside the loop's.
 func loopScaleClaim(v view, c Claim, r scaleReach) Claim {
-	pc := r.Held.Summary.PerConn
+	pc := r.Costs.Summary.PerConn
 	in := loopScaleInput{Held: r.Held.Level, Top: r.Top, Limit: r.Limit, LimitKind: r.LimitKind}
 	if r.Held.Level > 0 {
 		in.UserPerConn, in.KernelPerConn = userPerConn(pc), kernelPerConn(pc)
@@ -154,9 +154,9 @@ func loopScaleClaim(v view, c Claim, r scaleReach) Claim {
 	c.Evidence = append(c.Evidence, fmt.Sprintf("Measured, not extrapolated: the scale scenario of %s (see [%s](#%s)), "+
 		"with the server and the load generator each spread over processes.", where, scaleSection, anchor(scaleSection)))
 	if r.Held.Level > 0 {
-		line := fmt.Sprintf("At %s connections, over %d server processes: %s per connection in all, of which %s is the loop's own (user space) "+
+		line := fmt.Sprintf("At %s connections, over %d server processes: %s per connection in all%s, of which %s is the loop's own (user space) "+
 			"and the rest kernel memory, mostly the two socket ends, which every server pays alike.",
-			units.Count(float64(r.Held.Level)), r.Procs, fmtBytes(perConnTotal(pc)), fmtBytes(math.Max(0, userPerConn(pc))))
+			units.Count(float64(r.Held.Level)), r.Procs, fmtBytes(perConnTotal(pc)), costsAt(r), fmtBytes(math.Max(0, userPerConn(pc))))
 		if r.OpenS > 0 {
 			line += fmt.Sprintf(" Opening them took %s", fmtLatency(r.OpenS*1e6))
 			if cr := r.Held.Summary.ConnectRate.Median; cr > 0 {
@@ -169,9 +169,9 @@ func loopScaleClaim(v view, c Claim, r scaleReach) Claim {
 	if n, ok := reachFor(v, registry.Nginx); ok {
 		line := "nginx beside it held none of the levels"
 		if n.Held.Level > 0 {
-			npc := n.Held.Summary.PerConn
-			line = fmt.Sprintf("nginx beside it held %s at %s in user space and %s in the kernel per connection",
-				units.Count(float64(n.Held.Level)), fmtBytes(userPerConn(npc)), fmtBytes(kernelPerConn(npc)))
+			npc := n.Costs.Summary.PerConn
+			line = fmt.Sprintf("nginx beside it held %s at %s in user space and %s in the kernel per connection%s",
+				units.Count(float64(n.Held.Level)), fmtBytes(userPerConn(npc)), fmtBytes(kernelPerConn(npc)), costsAt(n))
 		}
 		switch {
 		case n.Top > 0 && n.Held.Level >= n.Top:

@@ -29,8 +29,12 @@ type scaleReach struct {
 	Kind   string
 	Top    int           // the largest level of its grid
 	Held   results.Level // the largest level held; Level 0 when none
-	Procs  int           // server processes at the level held
-	OpenS  float64       // seconds to open the held level's idle connections
+	// Costs is the largest held level whose per-connection figures are
+	// reliable (reliableCosts): Held itself, unless the server's count at
+	// its point fell short of the connections held.
+	Costs results.Level
+	Procs int     // server processes at the level held
+	OpenS float64 // seconds to open the held level's idle connections
 	// Limit is what stopped it above Held, with the level: "" when it held
 	// Top, or when nothing above it was recorded (a run cut short).
 	Limit string
@@ -42,6 +46,27 @@ type scaleReach struct {
 // connections open to the end.
 func heldLevel(l results.Level) bool {
 	return hasIdleAlive(l) && l.Summary.IdleAlive.Median/float64(l.Level) >= aliveMin
+}
+
+// reliableCosts is true for a level whose per-connection figures divide
+// by a server connection count that agrees with the idle connections the
+// load generator held: at hundreds of thousands of connections a slow
+// sample can count the server's connections before the pool is open while
+// the memory is read later, and its quotients are then no cost of anything.
+func reliableCosts(l results.Level) bool {
+	return l.Summary.ServerConns.Median >= 0.9*l.Summary.IdleAlive.Median
+}
+
+// costsAt names the level the per-connection figures come from when it is
+// not the level held: " (at 200k)".
+func costsAt(r scaleReach) string {
+	if r.Costs.Level == r.Held.Level {
+		return ""
+	}
+	if r.Costs.Level == 0 {
+		return " (no level counted reliably)"
+	}
+	return " (at " + units.Count(float64(r.Costs.Level)) + ")"
 }
 
 // userPerConn and kernelPerConn are the two sides of a connection's
@@ -83,6 +108,9 @@ func reachOf(sc results.Scenario, skips []results.Skip, cfg results.ScenarioConf
 	for _, l := range sc.Levels {
 		if heldLevel(l) && l.Level > r.Held.Level {
 			r.Held = l
+		}
+		if heldLevel(l) && reliableCosts(l) && l.Level > r.Costs.Level {
+			r.Costs = l
 		}
 	}
 	if r.Held.Level > 0 {
@@ -247,12 +275,15 @@ func buildScale(v view, fig FigureRef) ScaleSection {
 		row := ScaleRow{Server: r.Server, Kind: r.Kind, Held: "none", Procs: none, UserPerConn: none, KernelPerConn: none,
 			FDsPerConn: none, OpenTime: none, ConnectRate: none}
 		if r.Held.Level > 0 {
-			pc := r.Held.Summary.PerConn
+			pc := r.Costs.Summary.PerConn
 			row.Held = units.Count(float64(r.Held.Level))
 			row.Procs = fmtInt(uint64(r.Procs))
-			row.UserPerConn = fmtBytes(userPerConn(pc))
-			row.KernelPerConn = fmtBytes(kernelPerConn(pc))
-			row.FDsPerConn = fmtRatio(pc.FDs)
+			if r.Costs.Level > 0 {
+				at := costsAt(r)
+				row.UserPerConn = fmtBytes(userPerConn(pc)) + at
+				row.KernelPerConn = fmtBytes(kernelPerConn(pc)) + at
+				row.FDsPerConn = fmtRatio(pc.FDs) + at
+			}
 			row.OpenTime = fmtLatency(r.OpenS * 1e6)
 			if cr := r.Held.Summary.ConnectRate.Median; cr > 0 {
 				row.ConnectRate = units.Count(cr) + "/s"

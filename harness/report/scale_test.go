@@ -36,9 +36,27 @@ func scaleLevel(n int, alive float64) results.Level {
 	m.Load.IdleOpenS = float64(n) / 25000
 	return results.Level{Level: n, Repeats: []results.Measurement{m}, Summary: results.Summary{
 		IdleAlive:   results.Stat{Median: alive, N: 1},
+		ServerConns: results.Stat{Median: alive, N: 1},
 		ConnectRate: results.Stat{Median: 25000, N: 1},
 		PerConn:     results.PerConn{Conns: n, PSSBytes: 600, KernelBytes: 10 << 10, FDs: 1},
 	}}
+}
+
+// A held level whose point counted far fewer server connections than the
+// load generator held gives no per-connection costs: they come from the
+// largest level that counted right, and the table says which.
+func TestReachCostsSkipAMiscountedLevel(t *testing.T) {
+	cfg := results.ScenarioConfig{Name: "scale", Levels: []int{10000, 100000, 500000}, ProbeConc: 4, ConnsPerProc: 15000}
+	miscounted := scaleLevel(500000, 500000)
+	miscounted.Summary.ServerConns.Median = 1284
+	r := reachOf(results.Scenario{Scenario: "scale", Server: "nginx", Kind: results.KindPeer,
+		Levels: []results.Level{scaleLevel(10000, 10000), scaleLevel(100000, 100000), miscounted}}, nil, cfg)
+	if r.Held.Level != 500000 || r.Costs.Level != 100000 {
+		t.Fatalf("held %d, costs from %d; want 500k held, costs from 100k", r.Held.Level, r.Costs.Level)
+	}
+	if got := costsAt(r); got != " (at 100k)" {
+		t.Errorf("costsAt = %q", got)
+	}
 }
 
 func TestReachOf(t *testing.T) {

@@ -420,6 +420,7 @@ func scale(s server) results.Scenario {
 			PSS:         stat(s.pssBase+float64(n)*s.pss, 0.02),
 			PerConn:     pc,
 			IdleAlive:   one(float64(n)),
+			ServerConns: one(float64(n + 4)),
 			ConnectRate: stat(30000/(1+math.Log10(float64(n)/10000)/4), 0.05),
 		}
 		sc.Levels = append(sc.Levels, level(n, sum, nil))
