@@ -23,15 +23,43 @@ func Scale(scale []results.Scenario) (*Figure, error) {
 	if stops := scaleStops(scale); len(stops) > 0 {
 		notes = append(notes, "Stopped: "+strings.Join(stops, "; ")+".")
 	}
+	if bad := levelsWhere(scale, func(l results.Level) bool { return !countedRight(l) }); len(bad) > 0 {
+		var at []string
+		for _, sl := range bad {
+			for _, lv := range sl.levels {
+				at = append(at, sl.server+" at "+units.Count(float64(lv)))
+			}
+		}
+		notes = append(notes, "Left out of the memory panels, the server's count at the point disagreeing with the connections held: "+strings.Join(at, ", ")+".")
+	}
 	return sidePanels("17-scale", "Idle connections toward a million: memory per connection and connect rate", scale, []panelDef{
-		{fromPerConn(func(p results.PerConn) float64 { return p.PSSBytes }),
+		{countedPerConn(func(p results.PerConn) float64 { return p.PSSBytes }),
 			panelSpec{Title: "user space (server PSS)", X: scaleAxis, Y: perConn, Unit: "conns"}},
-		{fromPerConn(func(p results.PerConn) float64 { return p.KernelBytes }),
+		{countedPerConn(func(p results.PerConn) float64 { return p.KernelBytes }),
 			panelSpec{Title: "kernel (stacks, page tables, slab)", X: scaleAxis, Y: perConn, Unit: "conns"}},
 		{fromSummary(func(s results.Summary) results.Stat { return s.ConnectRate }),
 			panelSpec{Title: "connections opened per second", X: scaleAxis,
 				Y: axisSpec{Label: "connections/s", Format: units.Count, Scale: scaleLog}, Unit: "conns"}},
 	}, false, notes...)
+}
+
+// countedRight is true for a level whose per-connection figures divide by
+// a server connection count that agrees with the idle connections the
+// load generator held (the harness notes the others): at hundreds of
+// thousands of connections a slow sample can count before the pool is open.
+func countedRight(l results.Level) bool {
+	return l.Summary.ServerConns.Median >= 0.9*l.Summary.IdleAlive.Median
+}
+
+// countedPerConn is fromPerConn for the levels that counted right.
+func countedPerConn(f func(results.PerConn) float64) picker {
+	pick := fromPerConn(f)
+	return func(l results.Level) (results.Stat, bool) {
+		if !countedRight(l) {
+			return results.Stat{}, false
+		}
+		return pick(l)
+	}
 }
 
 // scaleStops names, per server, the first level it did not run and why
