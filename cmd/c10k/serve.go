@@ -175,15 +175,26 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	case got := <-sig:
 		say("%v: closing", got)
 	}
-	if err := s.Close(); err != nil {
-		say("%v", err)
+	// Close too is bounded: a loop that missed its wake-up would otherwise
+	// keep a stopped server alive, holding its port.
+	deadline := time.After(serveStopTimeout)
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			say("%v", err)
+		}
+	case <-deadline:
+		say("close did not finish in %v; exiting anyway", serveStopTimeout)
+		return 0
 	}
 	select {
 	case err := <-done:
 		if err != nil {
 			say("%v", err)
 		}
-	case <-time.After(serveStopTimeout):
+	case <-deadline:
 		say("connections still busy after %v; exiting anyway", serveStopTimeout)
 	}
 	return 0
