@@ -12,13 +12,6 @@ import (
 	"c10k/models/wire"
 )
 
-// Methods an exchange answers as: its request's Method aliased the loop's
-// read buffer, long overwritten by the time the answer goes out.
-var (
-	methodGET  = []byte("GET")
-	methodHEAD = []byte("HEAD")
-)
-
 // errTimeout is the failure of every call still out when an exchange's
 // timer fires.
 var errTimeout = fmt.Errorf("epoll: %w", upstream.ErrTimeout)
@@ -80,10 +73,7 @@ type upConn struct {
 func (px *proxy) start(c *eventloop.Conn, req *wire.Request) {
 	ex := px.exchange()
 	ex.client = c
-	ex.req = wire.Request{Method: methodGET, Minor: req.Minor, KeepAlive: req.KeepAlive}
-	if req.IsHead() {
-		ex.req.Method = methodHEAD
-	}
+	ex.req = req.Detached() // req aliases a buffer the loop reuses before the answer goes out
 	ex.pending = len(ex.calls)
 	c.Context = ex
 	c.Pause()

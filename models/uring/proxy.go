@@ -13,13 +13,6 @@ import (
 	"c10k/models/wire"
 )
 
-// Methods an exchange answers as: its request's Method aliased a receive
-// buffer, recycled long before the answer goes out.
-var (
-	methodGET  = []byte("GET")
-	methodHEAD = []byte("HEAD")
-)
-
 // errTimeout is the failure of every call still out when an exchange's
 // timeout fires.
 var errTimeout = fmt.Errorf("uring: %w", upstream.ErrTimeout)
@@ -85,10 +78,7 @@ func (px *proxy) start(c *conn, req *wire.Request) {
 	s := px.srv
 	ex := px.exchange()
 	ex.client = c
-	ex.req = wire.Request{Method: methodGET, Minor: req.Minor, KeepAlive: req.KeepAlive}
-	if req.IsHead() {
-		ex.req.Method = methodHEAD
-	}
+	ex.req = req.Detached() // req aliases a buffer the loop reuses before the answer goes out
 	ex.pending = len(ex.calls)
 	ex.timer, ex.over = true, false
 	c.ex = ex

@@ -40,6 +40,24 @@ func (r *Request) IsHead() bool {
 	return string(r.Method) == "HEAD"
 }
 
+// Methods a Detached request carries: package constants, never a buffer.
+var (
+	methodGET  = []byte("GET")
+	methodHEAD = []byte("HEAD")
+)
+
+// Detached is what answering r needs, free of the buffer r was parsed
+// from: a server that answers later (a proxy waiting on its backend) keeps
+// this while the buffer is reused. The method is GET or HEAD (all the
+// answers tell apart), the target is dropped, and nothing is allocated.
+func (r *Request) Detached() Request {
+	d := Request{Method: methodGET, Minor: r.Minor, KeepAlive: r.KeepAlive}
+	if r.IsHead() {
+		d.Method = methodHEAD
+	}
+	return d
+}
+
 // Parse frames the request at the start of buf into req.
 //
 // It returns n > 0, the length of the complete request (head and body), when

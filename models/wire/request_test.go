@@ -192,3 +192,32 @@ func TestParseResponse(t *testing.T) {
 		})
 	}
 }
+
+func TestDetachedOutlivesItsBuffer(t *testing.T) {
+	for _, tc := range []struct {
+		raw, method string
+		minor       int
+		keepAlive   bool
+	}{
+		{"GET /a HTTP/1.1\r\n\r\n", "GET", 1, true},
+		{"HEAD /b HTTP/1.0\r\n\r\n", "HEAD", 0, false},
+	} {
+		buf := []byte(tc.raw)
+		var req Request
+		if n, err := Parse(buf, &req); n <= 0 || err != nil {
+			t.Fatalf("Parse(%q) = %d, %v", tc.raw, n, err)
+		}
+		d := req.Detached()
+		for i := range buf {
+			buf[i] = 'x' // the buffer reused
+		}
+		if string(d.Method) != tc.method || d.Minor != tc.minor || d.KeepAlive != tc.keepAlive || d.Target != nil {
+			t.Errorf("%q: detached %+v, want %s HTTP/1.%d keep-alive %v and no target", tc.raw, d, tc.method, tc.minor, tc.keepAlive)
+		}
+	}
+	var req Request
+	Parse([]byte("GET / HTTP/1.1\r\n\r\n"), &req)
+	if n := testing.AllocsPerRun(100, func() { _ = req.Detached() }); n != 0 {
+		t.Errorf("Detached allocates %v times", n)
+	}
+}
