@@ -30,6 +30,7 @@ type Spec struct {
 	// CPUs is a CPU list ("0", "1-3") the child and everything it starts
 	// are pinned to from their first instruction; "" leaves it unpinned.
 	CPUs   string
+	Stdin  io.Reader // nil: /dev/null
 	Stdout io.Writer // nil: discarded
 	Stderr io.Writer // nil: discarded
 }
@@ -102,6 +103,7 @@ func command(spec Spec, clone uintptr) *exec.Cmd {
 	cmd := exec.Command(spec.Path, spec.Args...)
 	cmd.Env = spec.Env
 	cmd.Dir = spec.Dir
+	cmd.Stdin = spec.Stdin
 	cmd.Stdout = spec.Stdout
 	cmd.Stderr = spec.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Cloneflags: clone}
