@@ -107,6 +107,9 @@ type Result struct {
 	// above are then their merge (see Merge). A process that failed has
 	// Complete false and its Message says how. Absent for one process.
 	Procs []*Result `json:"procs,omitempty"`
+	// Host is where a process of such a run ran (c10k load -hosts), as
+	// given; empty for this machine.
+	Host string `json:"host,omitempty"`
 
 	hist *hdrhistogram.Histogram // all of Latency, for WriteHgrm and Merge
 	svc  *hdrhistogram.Histogram // all of Uncorrected, for Merge

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"c10k/harness/proc"
+	"c10k/hosts"
 	"c10k/loadgen"
 	"c10k/loadgen/fleet"
 )
@@ -60,11 +62,15 @@ Examples:
   # with -procs, every load process runs on CPU 1
   taskset -c 1 c10k load -url http://127.0.0.1:8080/ -c 100 -d 10s -warmup 2s -json -
   taskset -c 1 c10k load -url http://127.0.0.1:8080/ -c 100 -d 10s -procs 4 -json -
+
+  # load from two other machines (ssh, key auth), pinned to their CPUs 0-3,
+  # merged here; the server at 10.0.0.5 must listen on that address
+  c10k load -url http://10.0.0.5:8080/ -c 2000 -d 30s -hosts ssh://bench@c1,ssh://bench@c2 -host-cpus 0-3 -json out.json
 `
 
 var loadHelp = help{
 	synopsis: "c10k load -url URL -c CONNS -d DUR [-rate REQ_PER_S] [-idle K] [-pipeline N] [-warmup DUR] [-method GET|HEAD]\n" +
-		"                 [-procs N] [-json FILE] [-hgrm FILE] [-hlog FILE]",
+		"                 [-procs N] [-hosts H1,H2 [-host-cpus LIST]] [-json FILE] [-hgrm FILE] [-hlog FILE]",
 	about: "Closed loop by default: each connection sends its next request when the answer\n" +
 		"to the previous one arrives. -rate makes it open loop: requests leave on a fixed\n" +
 		"schedule whatever the server does, and a server that falls behind is charged for\n" +
@@ -106,6 +112,9 @@ type loadFlags struct {
 	spin     time.Duration
 	procs    int
 	gate     bool
+	hosts    string
+	hostCPUs string
+	sshConf  string
 }
 
 func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
@@ -143,6 +152,12 @@ func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
 	fs.IntVar(&lf.procs, "procs", 1, "run the load as `N` processes, each with its own descriptor limit (RLIMIT_NOFILE) and range\n"+
 		"of source addresses; -c, -idle, -rate and -connect-rate are shared out (remainders to the first)\n"+
 		"and the results merged, each process's own kept under \"procs\" in -json. 1: this process alone")
+	fs.StringVar(&lf.hosts, "hosts", "", "run the load processes on these `hosts`, comma-separated, process i on host i mod count:\n"+
+		"local, netns:NAME (a network namespace here, via ip netns exec) or ssh://[user@]host[:port]\n"+
+		"(OpenSSH with key auth; this binary is copied there). -procs is raised to one per host at least;\n"+
+		"results are merged as for -procs, each process's own under \"procs\" with its host")
+	fs.StringVar(&lf.hostCPUs, "host-cpus", "", "with -hosts: pin the load processes on each host to this CPU `list`")
+	fs.StringVar(&lf.sshConf, "ssh-config", "", "with -hosts: an ssh_config `file` for ssh -F; default: the user's own")
 	fs.BoolVar(&lf.gate, "gate", false, "once connected, say \""+fleet.Ready+"\" on stderr and wait for stdin to close before\n"+
 		"the load starts: how -procs starts its processes together")
 	fs.BoolVar(&lf.quiet, "q", false, "no human summary")
@@ -167,12 +182,23 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "c10k load: -procs %d: at least 1\n", lf.procs)
 		return exitUsage
 	}
+	onHosts, err := hosts.ParseList(lf.hosts, hosts.Options{SSHConfig: lf.sshConf})
+	if err != nil {
+		fmt.Fprintf(stderr, "c10k load: -hosts: %v\n", err)
+		return exitUsage
+	}
+	if lf.hostCPUs != "" {
+		if _, err := proc.ParseCPUList(lf.hostCPUs); err != nil || len(onHosts) == 0 {
+			fmt.Fprintf(stderr, "c10k load: -host-cpus %q: a CPU list, with -hosts\n", lf.hostCPUs)
+			return exitUsage
+		}
+	}
 	if lf.gate {
 		opts.Gate = fleet.Gate(os.Stdin, stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := runLoadProcs(ctx, lf.procs, opts)
+	res, err := runLoadProcs(ctx, lf, onHosts, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "c10k load: %v\n", err)
 		if errors.Is(err, loadgen.ErrResolve) || errors.Is(err, loadgen.ErrOptions) || errors.Is(err, fleet.ErrUsage) {
@@ -231,10 +257,12 @@ func (lf *loadFlags) options() loadgen.Options {
 	return o
 }
 
-// runLoadProcs runs o in this process, or, with procs above 1, as that
-// many load processes re-executing this binary (loadgen/fleet).
-func runLoadProcs(ctx context.Context, procs int, o loadgen.Options) (*loadgen.Result, error) {
-	if procs == 1 {
+// runLoadProcs runs o in this process, or, with -procs above 1 or -hosts,
+// as load processes re-executing this binary (loadgen/fleet), here or on
+// the hosts.
+func runLoadProcs(ctx context.Context, lf *loadFlags, on []*hosts.Host, o loadgen.Options) (*loadgen.Result, error) {
+	procs := max(lf.procs, len(on))
+	if procs == 1 && len(on) == 0 {
 		setLoadProcs(o.Loops)
 		return loadgen.Run(ctx, o)
 	}
@@ -242,9 +270,15 @@ func runLoadProcs(ctx context.Context, procs int, o loadgen.Options) (*loadgen.R
 	if err != nil {
 		return nil, fmt.Errorf("finding this binary to run the load processes: %w", err)
 	}
-	return fleet.Run(ctx, fleet.Config{Procs: procs, Options: o, Argv: func(o loadgen.Options, jsonPath, hlogPath string) []string {
-		return loadArgs(exe, o, jsonPath, hlogPath)
-	}})
+	c := fleet.Config{Procs: procs, Options: o, Hosts: on, HostCPUs: lf.hostCPUs,
+		Argv: func(o loadgen.Options, jsonPath, hlogPath string) []string {
+			return loadArgs(exe, o, jsonPath, hlogPath)
+		}}
+	if lf.hostCPUs != "" {
+		set, _ := proc.ParseCPUList(lf.hostCPUs)
+		c.CPUs = set.Count() * ((procs + len(on) - 1) / len(on))
+	}
+	return fleet.Run(ctx, c)
 }
 
 // loadArgs is the command line of one load process of -procs: exe load

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"c10k/hosts"
+	"c10k/hosts/agent"
 	"c10k/loadgen"
 )
 
@@ -56,15 +59,24 @@ type Config struct {
 	// CPUs is shared out as event loops when Options.Loops is 0; 0 means
 	// loadgen.CPUs(), the CPUs this process, and so its children, may use.
 	CPUs int
+	// Hosts, when set, places the processes on these hosts, process i on
+	// Hosts[i%len(Hosts)], each run there under c10k agent (hosts/agent)
+	// from the binary Argv names, which Run installs on each host first.
+	// Their files are read back over the same channel. Nil: all here.
+	Hosts []*hosts.Host
+	// HostCPUs pins the processes on every host to this CPU list; "":
+	// unpinned (or, on a host sharing this machine, as this process is).
+	HostCPUs string
 }
 
 // proc is one load process.
 type proc struct {
 	n, of      int // 1-based, for messages
 	opts       loadgen.Options
-	json, hlog string
+	host       *hosts.Host // nil: this machine, without an agent
+	json, hlog string      // on its host
 	cmd        *exec.Cmd
-	stdin      io.WriteCloser // closed to start the load (Gate)
+	stdin      io.WriteCloser // closed to start the load (Gate); for an agent, "go"
 	out        *output
 	err        error // from Start or Wait
 }
@@ -100,16 +112,29 @@ func Run(ctx context.Context, c Config) (*loadgen.Result, error) {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	on, err := placeOnHosts(ctx, c, len(shares))
+	if err != nil {
+		return nil, err
+	}
+	defer on.cleanup()
 	procs := make([]*proc, len(shares))
 	for i, o := range shares {
-		p := &proc{n: i + 1, of: len(shares), opts: o,
-			json: filepath.Join(dir, fmt.Sprintf("proc%d.json", i+1)),
-			hlog: filepath.Join(dir, fmt.Sprintf("proc%d.hlog", i+1))}
+		p := &proc{n: i + 1, of: len(shares), opts: o, host: on.host(i)}
+		fileDir := on.dir(i, dir)
+		p.json = filepath.Join(fileDir, fmt.Sprintf("proc%d.json", i+1))
+		p.hlog = filepath.Join(fileDir, fmt.Sprintf("proc%d.hlog", i+1))
 		argv := c.Argv(o, p.json, p.hlog)
+		if p.host != nil {
+			argv = p.host.Argv(agent.Args(on.bin(i), c.HostCPUs, 0, 0, time.Time{}, argv[1:]))
+		}
 		p.cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
 		p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		p.cmd.Cancel = func() error { return p.cmd.Process.Signal(syscall.SIGTERM) }
+		p.cmd.Cancel = p.cancel
 		p.cmd.WaitDelay = StopWait
+		if p.host != nil {
+			// The agent's own grace is StopWait; let it use it.
+			p.cmd.WaitDelay = StopWait + 5*time.Second
+		}
 		p.out = newOutput()
 		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 		if p.stdin, err = p.cmd.StdinPipe(); err != nil {
@@ -181,6 +206,7 @@ func (p *proc) run(started chan<- error) {
 	}
 	started <- nil
 	p.err = p.cmd.Wait()
+	p.stdin.Close()
 }
 
 // startTogether starts the load of every process at once, when each has
@@ -194,9 +220,29 @@ func startTogether(ctx context.Context, procs []*proc) time.Time {
 		}
 	}
 	for _, p := range procs {
-		p.stdin.Close()
+		p.release()
 	}
 	return time.Now()
+}
+
+// release opens the process's gate: its stdin closes, or its agent is
+// told to close it.
+func (p *proc) release() {
+	if p.host == nil {
+		p.stdin.Close()
+		return
+	}
+	io.WriteString(p.stdin, "go\n")
+}
+
+// cancel asks the process to stop early and write what it measured:
+// SIGTERM here, "stop" to an agent, which passes SIGTERM on.
+func (p *proc) cancel() error {
+	if p.host == nil {
+		return p.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	_, err := io.WriteString(p.stdin, "stop\n")
+	return err
 }
 
 // exitCode is the process's exit status, -1 if it was killed by a signal
@@ -217,21 +263,32 @@ func (p *proc) result() (*loadgen.Result, error) {
 	case code != 0 && code != 1 && code != 3:
 		return nil, errors.New(p.cmd.ProcessState.String())
 	}
-	jf, err := os.Open(p.json)
+	js, err := p.readFile(p.json)
 	if err != nil {
 		return nil, fmt.Errorf("%s, but its result: %w", p.cmd.ProcessState, err)
 	}
-	defer jf.Close()
-	hf, err := os.Open(p.hlog)
+	hl, err := p.readFile(p.hlog)
 	if err != nil {
 		return nil, fmt.Errorf("%s, but its interval log: %w", p.cmd.ProcessState, err)
 	}
-	defer hf.Close()
-	r, err := loadgen.ReadResult(jf, hf)
+	r, err := loadgen.ReadResult(bytes.NewReader(js), bytes.NewReader(hl))
 	if err != nil {
 		return nil, fmt.Errorf("%s, but %w", p.cmd.ProcessState, err)
 	}
+	if p.host != nil {
+		r.Host = p.host.String()
+	}
 	return r, nil
+}
+
+// readFile reads one of the files the process wrote, on its host.
+func (p *proc) readFile(path string) ([]byte, error) {
+	if p.host == nil {
+		return os.ReadFile(path)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), hostTimeout)
+	defer cancel()
+	return p.host.ReadFile(ctx, path)
 }
 
 // merge reads every process's result and merges those it could read; a
@@ -243,11 +300,14 @@ func merge(o loadgen.Options, asked int, procs []*proc) (*loadgen.Result, error)
 		r, err := p.result()
 		if err != nil {
 			msg := fmt.Sprintf("load process %d of %d (-c %d -idle %d) failed: %v", p.n, p.of, p.opts.Connections, p.opts.Idle, err)
+			if p.host != nil {
+				msg = fmt.Sprintf("load process %d of %d on host %s (-c %d -idle %d) failed: %v", p.n, p.of, p.host, p.opts.Connections, p.opts.Idle, err)
+			}
 			if t := p.out.lines(tailLines); t != "" {
 				msg += "; its last output: " + t
 			}
 			notes = append(notes, msg)
-			all = append(all, &loadgen.Result{URL: o.URL, Errors: map[string]int64{}, FirstErrors: map[string]string{},
+			all = append(all, &loadgen.Result{URL: o.URL, Host: hostName(p.host), Errors: map[string]int64{}, FirstErrors: map[string]string{},
 				IdleErrors: map[string]int64{}, IdleFirstErrors: map[string]string{}, IdleRequested: p.opts.Idle, Message: msg})
 			continue
 		}
