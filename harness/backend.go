@@ -25,13 +25,13 @@ const backendModel = "epoll"
 
 // backend is a started backend.
 type backend struct {
-	p      *proc.Process
+	p      child
 	port   int
 	args   []string
 	cpus   string
 	waitMS float64
 	stderr *proc.Tail
-	smp    *sampler.Sampler
+	smp    probe
 }
 
 // addr is the backend's HOST:PORT, for the server's -upstream.
@@ -73,12 +73,20 @@ func spareCPUs(avail unix.CPUSet, serverCPUs, loadCPUs string) string {
 // until it listens and starts sampling it.
 func (h *harness) startBackend(sc results.ScenarioConfig, epoch time.Time) (*backend, error) {
 	b := &backend{stderr: proc.NewTail(stderrLines), cpus: h.run.Config.BackendCPUs, waitMS: sc.BackendWaitMS}
-	args := []string{"serve", "-model", backendModel, "-addr", "127.0.0.1:0",
+	// On another host the agent counts the backend's connections by its
+	// port, so the port is chosen here.
+	addr, port := "127.0.0.1:0", 0
+	if h.hosts.remote() {
+		port = pickPort(h.env.PortRangeLow)
+		addr = "127.0.0.1:" + strconv.Itoa(port)
+	}
+	args := []string{"serve", "-model", backendModel, "-addr", addr,
 		"-body", strconv.Itoa(h.opt.BodyBytes), "-wait", fmtDur(sc.BackendWaitMS * 1e6)}
 	lines := newLineWatch("listening on ")
 	// The private copy of the binary, as for the load generator: the
 	// backend must not share executable pages with a model under test.
-	p, err := proc.Start(proc.Spec{Path: h.loadBinary, Args: args, CPUs: b.cpus, Stdout: lines, Stderr: b.stderr})
+	p, sess, err := h.startChild(proc.Spec{Path: h.loadBinary, Args: args, CPUs: b.cpus, Stdout: lines, Stderr: b.stderr},
+		h.hosts.backBin, "127.0.0.1", port, epoch)
 	if err != nil {
 		return nil, fmt.Errorf("harness: starting the backend: %w", err)
 	}
@@ -99,7 +107,12 @@ func (h *harness) startBackend(sc results.ScenarioConfig, epoch time.Time) (*bac
 	if err != nil {
 		return b, err
 	}
-	b.smp = sampler.Start(sampler.Config{Root: p.PID(), Port: b.port, Period: h.opt.Period, Epoch: epoch})
+	if sess != nil {
+		b.smp = newSessionProbe(sess, epoch, h.opt.Period)
+		_, _ = b.smp.Take()
+	} else {
+		b.smp = sampler.Start(sampler.Config{Root: p.(*proc.Process).PID(), Port: b.port, Period: h.opt.Period, Epoch: epoch})
+	}
 	return b, nil
 }
 

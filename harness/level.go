@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,6 +32,10 @@ const (
 func (h *harness) runLevel(st scenario.Step) levelResult {
 	lv := &level{h: h, st: st, epoch: time.Now()}
 	defer lv.cleanup()
+	if err := h.checkHosts(st.Scenario); err != nil {
+		lv.res.failure = lv.newFailure(results.FailureHost, err.Error())
+		return lv.res
+	}
 	if !lv.startBackend() || !lv.startServer() {
 		return lv.res
 	}
@@ -71,8 +76,8 @@ type level struct {
 	res   levelResult
 
 	be        *backend         // the backend of a proxied level, once started
-	rs        *running         // the server, once started
-	smp       *sampler.Sampler // sampling the server, once it is up
+	rs        *running // the server, once started
+	smp       probe    // sampling the server, once it is up
 	load      *proc.Process    // the load generator, once started
 	loadTail  *proc.Tail       // its stderr
 	loadArgs  []string
@@ -200,7 +205,11 @@ func (lv *level) startServer() bool {
 // takeBaseline starts sampling, lets the server settle and samples it
 // before any connection; false when it exited or the run is ending.
 func (lv *level) takeBaseline() (results.Sample, bool) {
-	lv.smp = sampler.Start(sampler.Config{Root: lv.rs.p.PID(), Port: lv.rs.port, Period: lv.h.opt.Period, Epoch: lv.epoch})
+	if lv.rs.sess != nil {
+		lv.smp = newSessionProbe(lv.rs.sess, lv.epoch, lv.h.opt.Period)
+	} else {
+		lv.smp = sampler.Start(sampler.Config{Root: lv.rs.p.(*proc.Process).PID(), Port: lv.rs.port, Period: lv.h.opt.Period, Epoch: lv.epoch})
+	}
 	select {
 	case <-time.After(settle):
 	case <-lv.rs.p.Exited():
@@ -222,7 +231,8 @@ func (lv *level) startLoad() bool {
 	stamp := "." + strconv.FormatInt(lv.epoch.UnixNano(), 36)
 	lv.hgrmTmp = filepath.Join(lv.h.opt.OutDir, results.HgrmDir, stamp+".hgrm.tmp")
 	lv.jsonTmp = filepath.Join(lv.h.opt.OutDir, stamp+".load.json.tmp")
-	lv.loadArgs = loadArgs(lv.st, lv.rs.port, lv.jsonTmp, lv.hgrmTmp, lv.h.env.NoFileHard)
+	lv.loadArgs = loadArgs(lv.st, lv.h.hosts.addr, lv.rs.port, lv.jsonTmp, lv.hgrmTmp, lv.h.env.NoFileHard)
+	lv.loadArgs = append(lv.loadArgs, lv.h.hosts.loadArgs(lv.h.opt)...)
 	tail := proc.NewTail(stderrLines)
 	lp, err := proc.Start(proc.Spec{Path: lv.h.loadBinary, Args: lv.loadArgs, CPUs: lv.h.opt.LoadCPUs, Stderr: tail})
 	if err != nil {
@@ -299,9 +309,9 @@ func (lv *level) measurement(baseline results.Sample, samples []results.Sample, 
 
 // loadArgs is the `c10k load` command line of a step, run as as many
 // processes as the step's connections need under nofile descriptors each.
-func loadArgs(st scenario.Step, port int, jsonPath, hgrmPath string, nofile uint64) []string {
+func loadArgs(st scenario.Step, host string, port int, jsonPath, hgrmPath string, nofile uint64) []string {
 	sc := st.Scenario
-	a := []string{"load", "-q", "-url", "http://127.0.0.1:" + strconv.Itoa(port) + "/",
+	a := []string{"load", "-q", "-url", "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/",
 		"-d", dur(sc.DurationS), "-warmup", dur(sc.WarmupS), "-json", jsonPath, "-hgrm", hgrmPath}
 	if n := scenario.LoadProcs(sc, st.Level, nofile); n > 1 {
 		a = append(a, "-procs", strconv.Itoa(n))

@@ -36,6 +36,13 @@ type Options struct {
 	// level (twice its estimate plus 20 s): a level still running after it
 	// is stopped and recorded as a failure.
 	LevelBudget time.Duration
+	// ServerHost is where servers (and the proxy scenarios' backend) run,
+	// LoadHosts where the load comes from, as hosts.Parse reads them
+	// ("local", "netns:NAME", "ssh://[user@]host[:port]"); "" and nil:
+	// this machine. SSHConfig is an ssh_config file for ssh -F.
+	ServerHost string
+	LoadHosts  []string
+	SSHConfig  string
 	// DryRun makes the plan (levels, skips, warnings, estimate) and returns
 	// it in the Run without starting anything or writing any file.
 	DryRun bool

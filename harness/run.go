@@ -33,7 +33,8 @@ type harness struct {
 	out   *store
 	prog  *progress
 
-	guard      *guard // stops a server climbing the scale scenario at a limit
+	guard      *guard   // stops a server climbing the scale scenario at a limit
+	hosts      *hostSet // where the servers run and the load comes from
 	loadBinary string // a private copy of opt.Binary for the load generator
 	scratch    string // the run's temporary files; see makeScratch
 
@@ -72,6 +73,7 @@ func Run(ctx context.Context, opt Options) (results.Run, error) {
 	if err := h.copyLoadBinary(); err != nil {
 		return h.run, h.finish(err)
 	}
+	h.setupHosts()
 	if spreads(h.run.Config.Scenarios) {
 		h.run.Sysctls = tuneKernel(scaleNeeds, h.env, scratch)
 		if env, err := procfs.ReadEnv(); err == nil {
@@ -109,6 +111,9 @@ func (h *harness) prepare() error {
 		return err
 	}
 	grid = placeServers(grid)
+	if h.hosts, err = parseHosts(h.opt); err != nil {
+		return err
+	}
 	raiseFileLimit()
 	if h.opt.BackendCPUs == "" {
 		h.opt.BackendCPUs = backendCPUs(h.opt.ServerCPUs, h.opt.LoadCPUs)

@@ -19,6 +19,8 @@ import (
 	"c10k/harness/procfs"
 	"c10k/harness/results"
 	"c10k/harness/scenario"
+	"c10k/hosts"
+	"c10k/hosts/agent"
 )
 
 // readyTimeout bounds how long a server may take to start listening.
@@ -39,12 +41,14 @@ type server struct {
 
 // running is a started server.
 type running struct {
-	p      *proc.Process
+	p      child
+	sess   *agent.Session // the agent running it on the server host; nil here
 	port   int
 	stderr *proc.Tail
 	args   []string
 	readyS float64
-	dir    string // peer's temporary directory, removed on stop
+	dir    string      // peer's temporary directory, removed on stop
+	host   *hosts.Host // where it runs
 }
 
 // startServer starts srv for one level of sc and waits until it serves;
@@ -55,8 +59,16 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, level int, 
 		spec  proc.Spec
 		lines *lineWatch
 	)
+	addr := "127.0.0.1:0"
+	bin := h.hosts.bin
+	if h.hosts.remote() {
+		// The agent counts the server's connections by its port, so the
+		// port is chosen here; a taken one fails the level's start.
+		r.port = pickPort(h.env.PortRangeLow)
+		addr = net.JoinHostPort(h.hosts.addr, strconv.Itoa(r.port))
+	}
 	if srv.peer == nil {
-		args := []string{"serve", "-model", srv.Name, "-addr", "127.0.0.1:0", "-body", strconv.Itoa(h.opt.BodyBytes)}
+		args := []string{"serve", "-model", srv.Name, "-addr", addr, "-body", strconv.Itoa(h.opt.BodyBytes)}
 		if sc.WorkUS > 0 {
 			args = append(args, "-work", fmtDur(sc.WorkUS*1e3))
 		}
@@ -86,7 +98,11 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, level int, 
 		}
 		peer := *srv.peer
 		peer.Procs = scenario.Procs(sc, level)
+		peer.Addr = h.hosts.addr
 		args, err := peer.Prepare(dir, r.port, backlog, h.env.NoFileHard, poolConns(srv, sc, level), up)
+		if err == nil {
+			err = h.hosts.server.Upload(h.ctx, dir)
+		}
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -97,14 +113,12 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, level int, 
 	}
 	spec.CPUs = serverCPUs(h.opt, sc)
 	spec.Stderr = r.stderr
-	p, err := proc.Start(spec)
+	p, sess, err := h.startChild(spec, bin, h.hosts.addr, r.port, epoch)
 	if err != nil {
-		if r.dir != "" {
-			os.RemoveAll(r.dir)
-		}
+		r.cleanup()
 		return nil, err
 	}
-	r.p = p
+	r.p, r.sess, r.host = p, sess, h.hosts.server
 	deadline := time.NewTimer(readyTimeout)
 	defer deadline.Stop()
 	if lines != nil {
@@ -119,10 +133,10 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, level int, 
 			err = contextErr(h)
 		}
 	} else {
-		err = waitPort(h, p, r.port, deadline.C)
+		err = waitPort(h, p, h.hosts.addr, r.port, deadline.C)
 		if err == nil {
 			procs, threads := srv.peer.Pool(poolConns(srv, sc, level))
-			err = waitPool(h, p, procs, threads)
+			err = waitPool(h, p, r.tree, procs, threads)
 		}
 	}
 	if err != nil {
@@ -150,7 +164,7 @@ const poolTimeout = 60 * time.Second
 // waitPool waits until p's process tree holds procs processes and threads
 // threads: a peer that pre-forks for the level serves it only once its
 // pool is up, and a level measured before that would measure the forking.
-func waitPool(h *harness, p *proc.Process, procs, threads int) error {
+func waitPool(h *harness, p child, tree func() (results.Proc, error), procs, threads int) error {
 	if procs <= 1 && threads <= 1 {
 		return nil
 	}
@@ -158,7 +172,7 @@ func waitPool(h *harness, p *proc.Process, procs, threads int) error {
 	defer deadline.Stop()
 	var have results.Proc
 	for {
-		t, err := procfs.SampleTree(p.PID())
+		t, err := tree()
 		if err == nil {
 			have = t
 			if int(t.Processes) >= procs && int(t.Threads) >= threads {
@@ -215,12 +229,28 @@ func (r *running) stop() string {
 	return exit
 }
 
-// cleanup removes a peer's temporary directory.
-func (r *running) cleanup() {
-	if r.dir != "" {
-		os.RemoveAll(r.dir)
-		r.dir = ""
+// tree samples the server's process tree, where it runs.
+func (r *running) tree() (results.Proc, error) {
+	if r.sess != nil {
+		s, err := r.sess.Take()
+		return s.Proc, err
 	}
+	return procfs.SampleTree(r.p.(*proc.Process).PID())
+}
+
+// cleanup removes a peer's temporary directory, and its copy on the
+// server host.
+func (r *running) cleanup() {
+	if r.dir == "" {
+		return
+	}
+	os.RemoveAll(r.dir)
+	if r.host != nil && !r.host.SharesFiles() {
+		ctx, cancel := context.WithTimeout(context.Background(), hostTimeout)
+		r.host.RemoveAll(ctx, r.dir)
+		cancel()
+	}
+	r.dir = ""
 }
 
 // lastWords is the tail of the server's stderr and, for a peer, of its
@@ -244,9 +274,9 @@ func (r *running) lastWords() []string {
 // stopGrace is how long a server gets to exit after SIGTERM.
 const stopGrace = 3 * time.Second
 
-// waitPort waits until something accepts TCP connections on port.
-func waitPort(h *harness, p *proc.Process, port int, deadline <-chan time.Time) error {
-	addr := "127.0.0.1:" + strconv.Itoa(port)
+// waitPort waits until something accepts TCP connections on host:port.
+func waitPort(h *harness, p child, host string, port int, deadline <-chan time.Time) error {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	for {
 		c, err := net.DialTimeout("tcp4", addr, 500*time.Millisecond)
 		if err == nil {

@@ -113,6 +113,12 @@ func parseBenchFlags(args []string, stderr io.Writer) (opt harness.Options, stat
 		"servers nor load use, if any, else -load-cpus")
 	fs.StringVar(&opt.ScriptsDir, "scripts", "", "`directory` with the peers' configuration templates; default: scripts/ of this checkout")
 	fs.DurationVar(&opt.Period, "sample", 250*time.Millisecond, "sampling `period` of /proc")
+	fs.StringVar(&opt.ServerHost, "server-host", "", "`host` the servers (and the proxy backend) run on: local, netns:NAME (a network\n"+
+		"namespace here) or ssh://[user@]host[:port] (OpenSSH, key auth; c10k is copied there and\n"+
+		"samples the server's /proc there); they listen on its address. Default: this machine")
+	loadHosts := fs.String("load-hosts", "", "comma-separated `hosts` the load comes from, as -server-host; the load is split\n"+
+		"between them (one process each at least) and merged. Default: this machine")
+	fs.StringVar(&opt.SSHConfig, "ssh-config", "", "ssh_config `file` for the ssh:// hosts (ssh -F); default: the user's own")
 	fs.BoolVar(&opt.DryRun, "plan", false, "print the plan (levels, skips, warnings, estimated time) and exit")
 	if status, ok := parseFlags(fs, args); !ok {
 		return opt, status, false
@@ -131,6 +137,11 @@ func parseBenchFlags(args []string, stderr io.Writer) (opt harness.Options, stat
 		opt.Grid = scenario.ScaleGrid
 	}
 	opt.Scenarios = *scenarios
+	for _, h := range strings.Split(*loadHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			opt.LoadHosts = append(opt.LoadHosts, h)
+		}
+	}
 	if *models != "" {
 		for _, m := range strings.Split(*models, ",") {
 			opt.Servers = append(opt.Servers, strings.TrimSpace(m))

@@ -33,6 +33,9 @@ type Peer struct {
 	// reuseport); 0 or 1: one worker, as the peer has always run. Only a
 	// peer that Can.Procs takes more than 1.
 	Procs int
+	// Addr is the address the peer listens on; "": 127.0.0.1. A server
+	// on another host listens on the address its load comes to.
+	Addr string
 }
 
 // MPM is the peer's Apache multi-processing module; empty for nginx.
@@ -122,6 +125,7 @@ func version(bin string) string {
 // Params fill a template.
 type Params struct {
 	Dir        string
+	Addr       string // listen address (IPv4)
 	Port       int
 	Backlog    int
 	NoFile     uint64
@@ -188,7 +192,11 @@ func (p Peer) Prepare(dir string, port, backlog int, nofile uint64, conns int, u
 			return nil, fmt.Errorf("peers: %w", err)
 		}
 	}
-	params := Params{Dir: dir, Port: port, Backlog: backlog, NoFile: nofile,
+	addr := p.Addr
+	if addr == "" {
+		addr = "127.0.0.1"
+	}
+	params := Params{Dir: dir, Addr: addr, Port: port, Backlog: backlog, NoFile: nofile,
 		Modules: registry.ApacheModules, MPM: p.MPM(), PreforkMax: registry.PreforkMax,
 		Upstream: up.Addr, FanoutModule: p.Entry.Peer.FanoutModule, Procs: max(p.Procs, 1)}
 	params.StartServers, params.MaxSpare = apachePool(p.MPM(), conns)

@@ -31,6 +31,10 @@ type Spec struct {
 	// are pinned to from their first instruction; "" leaves it unpinned.
 	CPUs   string
 	Stdin  io.Reader // nil: /dev/null
+	// OwnPIDs keeps the child in this PID namespace: for a child that
+	// reads /proc (mounted for this namespace) by the PIDs it sees, as c10k
+	// agent does; it makes the namespaces of its own children.
+	OwnPIDs bool
 	Stdout io.Writer // nil: discarded
 	Stderr io.Writer // nil: discarded
 }
@@ -71,7 +75,7 @@ func Start(spec Spec) (*Process, error) {
 		cpus = &set
 	}
 	clone := uintptr(0)
-	if Contained() {
+	if Contained() && !spec.OwnPIDs {
 		clone = unix.CLONE_NEWPID
 	}
 	cmd := command(spec, clone)

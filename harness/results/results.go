@@ -53,7 +53,33 @@ type Run struct {
 	// from one whose harness died without finishing it.
 	HarnessPID   int    `json:"harness_pid,omitempty"`
 	HarnessStart uint64 `json:"harness_start_ticks,omitempty"` // its start time, clock ticks after boot (/proc/PID/stat)
+	// Hosts are the machines of a run whose server or load ran elsewhere
+	// than on the harness's machine (c10k bench -server-host, -load-hosts);
+	// absent when everything ran here.
+	Hosts []Host `json:"hosts,omitempty"`
 }
+
+// Host is one machine a run used, as the harness found it when the run
+// began.
+type Host struct {
+	Spec string `json:"spec"`           // as given: local, netns:NAME, ssh://user@host:port
+	Role string `json:"role"`           // HostServer or HostLoad
+	Addr string `json:"addr,omitempty"` // the IPv4 address the other hosts reach it at
+	Env  *Env   `json:"env,omitempty"`  // its description, read there
+	// ClockOffsetMS is the host's clock minus the harness's, measured
+	// NTP-style over the channel; it is good to half ClockRTTMS. Sample
+	// times of a server on the host are shifted by it.
+	ClockOffsetMS float64 `json:"clock_offset_ms"`
+	ClockRTTMS    float64 `json:"clock_rtt_ms"`
+	// Error says why the host could not be used; every level then fails.
+	Error string `json:"error,omitempty"`
+}
+
+// Roles of a host.
+const (
+	HostServer = "server"
+	HostLoad   = "load"
+)
 
 // Config is how the run was asked for.
 type Config struct {
@@ -69,6 +95,10 @@ type Config struct {
 	Binary     string           `json:"binary"`    // the c10k executable that ran servers and load
 	// Added fields.
 	BackendCPUs string `json:"backend_cpus,omitempty"` // CPU list the proxy scenarios' backend is pinned to
+	// ServerHost and LoadHosts are where servers ran and load came from;
+	// empty: this machine (see Run.Hosts).
+	ServerHost string   `json:"server_host,omitempty"`
+	LoadHosts  []string `json:"load_hosts,omitempty"`
 }
 
 // ScenarioConfig is one scenario's grid.
@@ -178,6 +208,7 @@ const (
 	FailureRefused = "refused" // every connection failed: the server is up but not serving
 	FailureBudget  = "budget"  // the level overran its time budget and was killed
 	FailureLoad    = "load"    // the load generator failed (no result written)
+	FailureHost    = "host"    // a host of the run could not be used (unreachable, clock off)
 )
 
 // Level is every repeat at one level, and their summary.

@@ -32,8 +32,8 @@ var errNoDiag = errors.New("sampler: sock_diag unavailable")
 var diagBroken atomic.Bool
 
 // countDiag counts ESTABLISHED IPv4 TCP sockets whose local address is
-// 127.0.0.1:port, split by whether a file is attached (inode != 0).
-func countDiag(port int) (Conns, error) {
+// addr:port, split by whether a file is attached (inode != 0).
+func countDiag(addr [4]byte, port int) (Conns, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_INET_DIAG)
 	if err != nil {
 		return Conns{}, fmt.Errorf("%w: %v", errNoDiag, os.NewSyscallError("socket", err))
@@ -62,7 +62,7 @@ func countDiag(port int) (Conns, error) {
 		if err != nil {
 			return Conns{}, os.NewSyscallError("recvfrom", err)
 		}
-		done, err := parseDiag(buf[:n], port, &c)
+		done, err := parseDiag(buf[:n], addr, port, &c)
 		if err != nil || done {
 			return c, err
 		}
@@ -71,7 +71,7 @@ func countDiag(port int) (Conns, error) {
 
 // parseDiag adds the records of one netlink datagram to c; done reports
 // the end of the dump.
-func parseDiag(b []byte, port int, c *Conns) (done bool, err error) {
+func parseDiag(b []byte, addr [4]byte, port int, c *Conns) (done bool, err error) {
 	ne := binary.NativeEndian
 	for len(b) >= unix.NLMSG_HDRLEN {
 		l := int(ne.Uint32(b[0:]))
@@ -95,7 +95,7 @@ func parseDiag(b []byte, port int, c *Conns) (done bool, err error) {
 			}
 			sport := int(binary.BigEndian.Uint16(body[4:]))
 			src := body[8:12]
-			if sport == port && src[0] == 127 && src[1] == 0 && src[2] == 0 && src[3] == 1 && body[1] == tcpEstablishedSt {
+			if sport == port && [4]byte(src) == addr && body[1] == tcpEstablishedSt {
 				if ne.Uint32(body[68:]) == 0 {
 					c.Queued++
 				} else {

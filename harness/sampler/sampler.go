@@ -26,6 +26,7 @@ const (
 type Config struct {
 	Root   int           // PID of the server (the root of its tree)
 	Port   int           // server port for connection counts; 0: not counted
+	Addr   [4]byte       // the server's IPv4 address for those counts; zero: 127.0.0.1
 	Period time.Duration // 0: DefaultPeriod
 	Epoch  time.Time     // Sample.T is measured from here; zero: Start's time
 }
@@ -139,7 +140,11 @@ func (s *Sampler) read(allThreads bool) (results.Sample, error) {
 		}
 	}
 	if s.cfg.Port > 0 {
-		if c, err := CountConns(s.cfg.Port); err == nil {
+		addr := s.cfg.Addr
+		if addr == ([4]byte{}) {
+			addr = loopback
+		}
+		if c, err := CountConnsAt(addr, s.cfg.Port); err == nil {
 			smp.ServerConns, smp.QueuedConns = c.Accepted, c.Queued
 		}
 	}

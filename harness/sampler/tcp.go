@@ -24,9 +24,17 @@ type Conns struct {
 // the server's port number as its own ephemeral port on another source
 // address. It asks the kernel through sock_diag, falling back to
 // /proc/net/tcp on kernels without it.
-func CountConns(port int) (Conns, error) {
+func CountConns(port int) (Conns, error) { return CountConnsAt(loopback, port) }
+
+// loopback is 127.0.0.1, where servers listen unless told otherwise.
+var loopback = [4]byte{127, 0, 0, 1}
+
+// CountConnsAt is CountConns for a server listening on addr:port (an
+// IPv4 address: a server on a host of a multi-host run listens on the
+// address its load comes to).
+func CountConnsAt(addr [4]byte, port int) (Conns, error) {
 	if !diagBroken.Load() {
-		c, err := countDiag(port)
+		c, err := countDiag(addr, port)
 		if err == nil {
 			return c, nil
 		}
@@ -39,7 +47,7 @@ func CountConns(port int) (Conns, error) {
 	if err != nil {
 		return Conns{}, fmt.Errorf("sampler: %w", err)
 	}
-	return parseTCP(b, port)
+	return parseTCP(b, addr, port)
 }
 
 // parseTCP parses /proc/net/tcp lines such as
@@ -47,10 +55,11 @@ func CountConns(port int) (Conns, error) {
 //	0: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000  0  0 12345 1 ...
 //
 // (sl, local, remote, state, queues, timer, retransmits, uid, timeout, inode).
-func parseTCP(b []byte, port int) (Conns, error) {
+func parseTCP(b []byte, addr [4]byte, port int) (Conns, error) {
 	var c Conns
-	// 127.0.0.1 as /proc/net/tcp prints it: the address in host byte order.
-	want := []byte(fmt.Sprintf("0100007F:%04X", port))
+	// The address as /proc/net/tcp prints it, in host byte order (x86,
+	// arm64: little-endian; 127.0.0.1 is 0100007F).
+	want := []byte(fmt.Sprintf("%02X%02X%02X%02X:%04X", addr[3], addr[2], addr[1], addr[0], port))
 	first := true
 	for len(b) > 0 {
 		var line []byte

@@ -17,6 +17,7 @@ func TestParseTCP(t *testing.T) {
 	tests := []struct {
 		name    string
 		in      string
+		addr    [4]byte // zero: 127.0.0.1
 		port    int
 		want    Conns
 		wantErr bool
@@ -29,13 +30,20 @@ func TestParseTCP(t *testing.T) {
 			line("0100007F:1F90", "0A", "1") + line("0100007F:1F91", "01", "2") + line("0200007F:1F90", "01", "3") +
 			line("0100007F:1F90", "01", "4"),
 			want: Conns{Accepted: 1}},
+		{name: "happy another host's address (198.18.0.10)", addr: [4]byte{198, 18, 0, 10}, port: 8080, in: tcpHeader +
+			line("0A0012C6:1F90", "01", "5") + line("0100007F:1F90", "01", "6"),
+			want: Conns{Accepted: 1}},
 		{name: "happy time wait ignored", port: 8080, in: tcpHeader + line("0100007F:1F90", "06", "0")},
 		{name: "sad short line", port: 8080, in: tcpHeader + "   0: 0100007F:1F90 01\n", wantErr: true},
 		{name: "sad bad inode", port: 8080, in: tcpHeader + line("0100007F:1F90", "01", "x"), wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseTCP([]byte(tc.in), tc.port)
+			addr := tc.addr
+			if addr == ([4]byte{}) {
+				addr = loopback
+			}
+			got, err := parseTCP([]byte(tc.in), addr, tc.port)
 			if tc.wantErr {
 				if !errors.Is(err, ErrFormat) {
 					t.Errorf("err = %v, want ErrFormat", err)
@@ -118,7 +126,7 @@ func TestCountDiagAgreesWithProcNetTCP(t *testing.T) {
 	}
 	want := Conns{Accepted: 4, Queued: 3}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		d, derr := countDiag(port)
+		d, derr := countDiag(loopback, port)
 		if errors.Is(derr, errNoDiag) {
 			t.Skip("kernel without sock_diag:", derr)
 		}
@@ -126,7 +134,7 @@ func TestCountDiagAgreesWithProcNetTCP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, perr := parseTCP(b, port)
+		p, perr := parseTCP(b, loopback, port)
 		if derr == nil && perr == nil && d == want && p == want {
 			return
 		}
@@ -141,7 +149,7 @@ func TestParseDiagSad(t *testing.T) {
 	// A header claiming more bytes than there are.
 	b := make([]byte, 16)
 	b[0] = 200
-	if _, err := parseDiag(b, 80, &c); !errors.Is(err, ErrFormat) {
+	if _, err := parseDiag(b, loopback, 80, &c); !errors.Is(err, ErrFormat) {
 		t.Errorf("err = %v, want ErrFormat", err)
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -55,6 +56,7 @@ type config struct {
 	cpus   string
 	period time.Duration
 	port   int
+	addr   string
 	epoch  time.Time
 	grace  time.Duration
 	clock  bool
@@ -80,6 +82,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.cpus, "cpus", "", "pin the child to this CPU `list`")
 	fs.DurationVar(&c.period, "sample", 0, "sample the child's process tree every `period`, and when asked; 0: never")
 	fs.IntVar(&c.port, "port", 0, "count the connections of this server `port` in each sample")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1", "the server's IPv4 `address` for -port's connection counts")
 	fs.Int64Var(&epochNS, "epoch", 0, "sample times are seconds since this Unix time in `ns`, on this host's clock")
 	fs.DurationVar(&c.grace, "grace", DefaultGrace, "time between SIGTERM and SIGKILL when stopping")
 	fs.BoolVar(&c.clock, "clock", false, "answer each line of stdin with this host's Unix time in ns (clock offsets)")
@@ -88,6 +91,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	c.argv = fs.Args()
+	if a, err := netip.ParseAddr(c.addr); err != nil || !a.Is4() {
+		fmt.Fprintf(stderr, "c10k agent: -addr %q: not an IPv4 address\n", c.addr)
+		return 2
+	}
 	c.epoch = time.Unix(0, epochNS)
 	switch {
 	case c.clock:
@@ -191,7 +198,8 @@ func run(c config, stdin io.Reader, stdout, stderr io.Writer) int {
 	out.say("pid %d", p.PID())
 	var smp *sampler.Sampler
 	if c.period > 0 {
-		smp = sampler.Start(sampler.Config{Root: p.PID(), Port: c.port, Period: c.period, Epoch: c.epoch})
+		addr, _ := netip.ParseAddr(c.addr)
+		smp = sampler.Start(sampler.Config{Root: p.PID(), Port: c.port, Addr: addr.As4(), Period: c.period, Epoch: c.epoch})
 	}
 	// Periodic samples: the sampler keeps them; they are passed on as
 	// they come, so the harness holds them even if the channel breaks.
@@ -290,10 +298,10 @@ func exitCode(st *os.ProcessState) int {
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 
 // Args is the agent's command line for running argv on a host with
-// binary at bin: pinned to cpus, sampled every period (0: on request
-// only) and counting port's connections when port > 0, sample times taken
+// binary at bin: pinned to cpus, sampled every period (0: never) and
+// counting the connections to addr:port when port > 0 ("": 127.0.0.1), sample times taken
 // from epoch (on the host's clock).
-func Args(bin, cpus string, period time.Duration, port int, epoch time.Time, argv []string) []string {
+func Args(bin, cpus string, period time.Duration, addr string, port int, epoch time.Time, argv []string) []string {
 	a := []string{bin, "agent"}
 	if cpus != "" {
 		a = append(a, "-cpus", cpus)
@@ -303,6 +311,9 @@ func Args(bin, cpus string, period time.Duration, port int, epoch time.Time, arg
 	}
 	if port > 0 {
 		a = append(a, "-port", strconv.Itoa(port))
+		if addr != "" {
+			a = append(a, "-addr", addr)
+		}
 	}
 	if !epoch.IsZero() {
 		a = append(a, "-epoch", strconv.FormatInt(epoch.UnixNano(), 10))

@@ -34,6 +34,7 @@ type Spec struct {
 	CPUs   string   // the host's CPUs to pin the child to
 	Period time.Duration
 	Port   int       // server port counted in samples
+	Addr   string    // the server's IPv4 address for those counts; "": 127.0.0.1
 	Epoch  time.Time // the harness's clock for sample times; it is shifted by Offset
 	// Offset is the host's clock minus this machine's (Clock).
 	Offset time.Duration
@@ -69,7 +70,7 @@ func Start(host *hosts.Host, s Spec) (*Session, error) {
 	if !epoch.IsZero() {
 		epoch = epoch.Add(s.Offset)
 	}
-	argv := host.Argv(Args(s.Bin, s.CPUs, s.Period, s.Port, epoch, s.Argv))
+	argv := host.Argv(Args(s.Bin, s.CPUs, s.Period, s.Addr, s.Port, epoch, s.Argv))
 	stderr := s.Stderr
 	if stderr == nil {
 		stderr = io.Discard
@@ -86,7 +87,9 @@ func Start(host *hosts.Host, s Spec) (*Session, error) {
 		inW.Close()
 		return nil, fmt.Errorf("agent: %w", err)
 	}
-	p, err := proc.Start(proc.Spec{Path: argv[0], Args: argv[1:], Stdin: inR, Stdout: outW, Stderr: stderr})
+	// The agent reads /proc by its child's PID: it must see the PIDs /proc
+	// shows, so it stays in this PID namespace (its child gets its own).
+	p, err := proc.Start(proc.Spec{Path: argv[0], Args: argv[1:], Stdin: inR, Stdout: outW, Stderr: stderr, OwnPIDs: true})
 	inR.Close()
 	outW.Close()
 	if err != nil {

@@ -125,7 +125,7 @@ func Run(ctx context.Context, c Config) (*loadgen.Result, error) {
 		p.hlog = filepath.Join(fileDir, fmt.Sprintf("proc%d.hlog", i+1))
 		argv := c.Argv(o, p.json, p.hlog)
 		if p.host != nil {
-			argv = p.host.Argv(agent.Args(on.bin(i), c.HostCPUs, 0, 0, time.Time{}, argv[1:]))
+			argv = p.host.Argv(agent.Args(on.bin(i), c.HostCPUs, 0, "", 0, time.Time{}, argv[1:]))
 		}
 		p.cmd = exec.CommandContext(ctx, argv[0], argv[1:]...)
 		p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
