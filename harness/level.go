@@ -75,11 +75,11 @@ type level struct {
 	epoch time.Time // the level's clock: samples and the window are seconds since it
 	res   levelResult
 
-	be        *backend         // the backend of a proxied level, once started
-	rs        *running // the server, once started
-	smp       probe    // sampling the server, once it is up
-	load      *proc.Process    // the load generator, once started
-	loadTail  *proc.Tail       // its stderr
+	be        *backend      // the backend of a proxied level, once started
+	rs        *running      // the server, once started
+	smp       probe         // sampling the server, once it is up
+	load      *proc.Process // the load generator, once started
+	loadTail  *proc.Tail    // its stderr
 	loadArgs  []string
 	loadStart float64 // when the load generator started, on the level's clock
 	// Where the load generator writes; the hgrm file is kept (renamed)

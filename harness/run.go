@@ -35,8 +35,8 @@ type harness struct {
 
 	guard      *guard   // stops a server climbing the scale scenario at a limit
 	hosts      *hostSet // where the servers run and the load comes from
-	loadBinary string // a private copy of opt.Binary for the load generator
-	scratch    string // the run's temporary files; see makeScratch
+	loadBinary string   // a private copy of opt.Binary for the load generator
+	scratch    string   // the run's temporary files; see makeScratch
 
 	confMu sync.Mutex
 	confs  map[string]bool // peer configurations already copied into the run

@@ -29,14 +29,14 @@ type Spec struct {
 	Dir  string
 	// CPUs is a CPU list ("0", "1-3") the child and everything it starts
 	// are pinned to from their first instruction; "" leaves it unpinned.
-	CPUs   string
-	Stdin  io.Reader // nil: /dev/null
+	CPUs  string
+	Stdin io.Reader // nil: /dev/null
 	// OwnPIDs keeps the child in this PID namespace: for a child that
 	// reads /proc (mounted for this namespace) by the PIDs it sees, as c10k
 	// agent does; it makes the namespaces of its own children.
 	OwnPIDs bool
-	Stdout io.Writer // nil: discarded
-	Stderr io.Writer // nil: discarded
+	Stdout  io.Writer // nil: discarded
+	Stderr  io.Writer // nil: discarded
 }
 
 // Process is a started child, leader of its own process group.
