@@ -33,11 +33,15 @@ type hostSet struct {
 	load    []*hosts.Host
 	offsets map[string]time.Duration // per load host
 	err     error                    // a host could not be set up: every level fails with it
+	control string                   // the ssh connections' directory
+	masters []func()                 // closes them
 }
 
 // parseHosts reads Options' hosts; bad specifications are usage errors.
-func parseHosts(opt Options) (*hostSet, error) {
-	o := hosts.Options{SSHConfig: opt.SSHConfig}
+// Their ssh connections, when they have some, are shared through sockets
+// in controlDir ("": none).
+func parseHosts(opt Options, controlDir string) (*hostSet, error) {
+	o := hosts.Options{SSHConfig: opt.SSHConfig, ControlDir: controlDir}
 	server, err := hosts.Parse(opt.ServerHost, o)
 	if err != nil {
 		return nil, fmt.Errorf("harness: -server-host: %w", err)
@@ -65,10 +69,18 @@ func (hs *hostSet) elsewhere() bool { return hs.remote() || len(hs.load) > 0 }
 // and every level then fails saying so: the run still ends with its
 // files, and nothing was left running anywhere.
 func (h *harness) setupHosts() {
-	hs := h.hosts
-	if !hs.elsewhere() {
+	if !h.hosts.elsewhere() {
 		return
 	}
+	// Parsed again, now that the scratch directory can hold the sockets
+	// of one ssh connection per host, which every command then shares.
+	hs, err := parseHosts(h.opt, h.scratch)
+	if err != nil { // prepare parsed them already: cannot happen
+		h.hosts.err = err
+		return
+	}
+	hs.control = h.scratch
+	h.hosts = hs
 	h.run.Config.ServerHost = hs.server.String()
 	for _, l := range hs.load {
 		h.run.Config.LoadHosts = append(h.run.Config.LoadHosts, l.String())
@@ -99,6 +111,14 @@ func (h *harness) setupHosts() {
 	}
 }
 
+// close closes the hosts' ssh connections.
+func (hs *hostSet) close() {
+	for _, stop := range hs.masters {
+		stop()
+	}
+	hs.masters = nil
+}
+
 // install copies bin to the server host.
 func (hs *hostSet) install(ctx context.Context, bin string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, hostTimeout)
@@ -113,6 +133,11 @@ func (h *harness) describeHost(host *hosts.Host, role string) (results.Host, tim
 	rec := results.Host{Spec: host.String(), Role: role}
 	ctx, cancel := context.WithTimeout(h.ctx, hostTimeout)
 	defer cancel()
+	stop, err := host.Master(ctx)
+	if err != nil {
+		return rec, 0, err
+	}
+	h.hosts.masters = append(h.hosts.masters, stop)
 	addr, err := host.Addr(ctx)
 	if err != nil {
 		return rec, 0, err
@@ -306,6 +331,9 @@ func (hs *hostSet) loadArgs(opt Options) []string {
 	}
 	if opt.SSHConfig != "" {
 		a = append(a, "-ssh-config", opt.SSHConfig)
+	}
+	if hs.control != "" {
+		a = append(a, "-ssh-control", hs.control)
 	}
 	return a
 }

@@ -33,7 +33,7 @@ type window struct{ start, end float64 }
 // seconds after the level's epoch, then opened its idle pool, warmed up,
 // and measured.
 func loadWindow(loadStart float64, l loadgen.Result) window {
-	s := loadStart + l.IdleOpenS + l.WarmupS
+	s := loadStart + max(l.IdleOpenS, l.ReleasedS) + l.WarmupS
 	return window{start: s, end: s + l.DurationS}
 }
 

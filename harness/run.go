@@ -74,6 +74,7 @@ func Run(ctx context.Context, opt Options) (results.Run, error) {
 		return h.run, h.finish(err)
 	}
 	h.setupHosts()
+	defer h.hosts.close()
 	if spreads(h.run.Config.Scenarios) {
 		h.run.Sysctls = tuneKernel(scaleNeeds, h.env, scratch)
 		if env, err := procfs.ReadEnv(); err == nil {
@@ -111,7 +112,7 @@ func (h *harness) prepare() error {
 		return err
 	}
 	grid = placeServers(grid)
-	if h.hosts, err = parseHosts(h.opt); err != nil {
+	if h.hosts, err = parseHosts(h.opt, ""); err != nil {
 		return err
 	}
 	raiseFileLimit()

@@ -52,6 +52,7 @@ type Host struct {
 	user, host string
 	port       int
 	sshConfig  string // ssh -F, "" for the user's own
+	control    string // the ControlPath of a shared connection (Master), "" for none
 }
 
 // Options are settings every host of a run shares.
@@ -59,6 +60,11 @@ type Options struct {
 	// SSHConfig is an ssh_config file for ssh -F; "" uses the user's own
 	// (~/.ssh/config), which is where a real deployment keeps its keys.
 	SSHConfig string
+	// ControlDir, when set, is where the shared connections of Master
+	// live; commands to an ssh host go through its socket there when it
+	// exists (made by this process or by the one that passed the
+	// directory on), and log in afresh when it does not.
+	ControlDir string
 }
 
 // Parse reads one host: "local", "netns:NAME" or "ssh://[user@]host[:port]".
@@ -78,6 +84,10 @@ func Parse(spec string, o Options) (*Host, error) {
 			return nil, fmt.Errorf("%w %q: want ssh://[user@]host[:port]", ErrSpec, spec)
 		}
 		h := &Host{spec: spec, kind: SSH, host: u.Hostname(), sshConfig: o.SSHConfig}
+		if o.ControlDir != "" {
+			sum := sha256.Sum256([]byte(spec))
+			h.control = filepath.Join(o.ControlDir, "ssh-"+hex.EncodeToString(sum[:])[:12])
+		}
 		if u.User != nil {
 			if _, has := u.User.Password(); has {
 				return nil, fmt.Errorf("%w %q: no passwords in a host; ssh uses keys", ErrSpec, spec)
@@ -147,6 +157,9 @@ func (h *Host) sshArgs() []string {
 	a := []string{"ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"}
 	if h.sshConfig != "" {
 		a = append(a, "-F", h.sshConfig)
+	}
+	if h.control != "" {
+		a = append(a, "-o", "ControlMaster=no", "-o", "ControlPath="+h.control)
 	}
 	if h.port != 0 {
 		a = append(a, "-p", strconv.Itoa(h.port))

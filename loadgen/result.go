@@ -80,6 +80,13 @@ type Result struct {
 	IdleFirstErrors map[string]string `json:"idle_first_errors"`
 	// IdleOpenS is how long opening the idle pool took, in seconds.
 	IdleOpenS float64 `json:"idle_open_s"`
+	// ReleasedS is, for a run of several processes (c10k load -procs,
+	// -hosts), the seconds from the command's start until they were all
+	// connected and their loads started together: the warm-up begins
+	// then. Starting processes on other hosts takes seconds (ssh, copying
+	// the binary), which a caller placing the window must count. 0 for one
+	// process.
+	ReleasedS float64 `json:"released_s,omitempty"`
 	// WarmupS is the warm-up that preceded the window, in seconds.
 	WarmupS float64 `json:"warmup_s"`
 	// Loops is the number of event loops (OS threads) that drove the load.

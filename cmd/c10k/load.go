@@ -115,6 +115,7 @@ type loadFlags struct {
 	hosts    string
 	hostCPUs string
 	sshConf  string
+	sshCtl   string
 }
 
 func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
@@ -158,6 +159,8 @@ func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
 		"results are merged as for -procs, each process's own under \"procs\" with its host")
 	fs.StringVar(&lf.hostCPUs, "host-cpus", "", "with -hosts: pin the load processes on each host to this CPU `list`")
 	fs.StringVar(&lf.sshConf, "ssh-config", "", "with -hosts: an ssh_config `file` for ssh -F; default: the user's own")
+	fs.StringVar(&lf.sshCtl, "ssh-control", "", "with -hosts: a `directory` of shared ssh connections (ControlPath sockets) to use;\n"+
+		"default: this command opens one per ssh host for its run (c10k bench passes its own)")
 	fs.BoolVar(&lf.gate, "gate", false, "once connected, say \""+fleet.Ready+"\" on stderr and wait for stdin to close before\n"+
 		"the load starts: how -procs starts its processes together")
 	fs.BoolVar(&lf.quiet, "q", false, "no human summary")
@@ -182,11 +185,15 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "c10k load: -procs %d: at least 1\n", lf.procs)
 		return exitUsage
 	}
-	onHosts, err := hosts.ParseList(lf.hosts, hosts.Options{SSHConfig: lf.sshConf})
+	onHosts, closeHosts, err := openHosts(lf)
 	if err != nil {
 		fmt.Fprintf(stderr, "c10k load: -hosts: %v\n", err)
-		return exitUsage
+		if errors.Is(err, hosts.ErrSpec) {
+			return exitUsage
+		}
+		return exitIncomplete
 	}
+	defer closeHosts()
 	if lf.hostCPUs != "" {
 		if _, err := proc.ParseCPUList(lf.hostCPUs); err != nil || len(onHosts) == 0 {
 			fmt.Fprintf(stderr, "c10k load: -host-cpus %q: a CPU list, with -hosts\n", lf.hostCPUs)
@@ -255,6 +262,43 @@ func (lf *loadFlags) options() loadgen.Options {
 	}
 	o.IntervalLog = lf.hlogPath != ""
 	return o
+}
+
+// openHosts parses -hosts and, for ssh hosts and unless -ssh-control names
+// connections already open, opens one shared connection to each for the
+// run; close closes them.
+func openHosts(lf *loadFlags) (on []*hosts.Host, close func(), err error) {
+	close = func() {}
+	dir := lf.sshCtl
+	own := dir == "" && strings.Contains(lf.hosts, "ssh://")
+	if own {
+		if dir, err = os.MkdirTemp("", "c10k-ssh-"); err != nil {
+			return nil, close, err
+		}
+	}
+	var stops []func()
+	close = func() {
+		for _, stop := range stops {
+			stop()
+		}
+		if own {
+			os.RemoveAll(dir)
+		}
+	}
+	on, err = hosts.ParseList(lf.hosts, hosts.Options{SSHConfig: lf.sshConf, ControlDir: dir})
+	if err != nil || !own {
+		return on, close, err
+	}
+	for _, h := range on {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		stop, err := h.Master(ctx)
+		cancel()
+		if err != nil {
+			return nil, close, err
+		}
+		stops = append(stops, stop)
+	}
+	return on, close, nil
 }
 
 // runLoadProcs runs o in this process, or, with -procs above 1 or -hosts,

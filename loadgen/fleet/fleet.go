@@ -95,6 +95,7 @@ type proc struct {
 // Run returns an error only when the run cannot start or a process
 // rejects its options (ErrUsage); Split's errors wrap loadgen.ErrOptions.
 func Run(ctx context.Context, c Config) (*loadgen.Result, error) {
+	begin := time.Now() // the command's start, as near as this can tell
 	cpus := c.CPUs
 	if cpus <= 0 {
 		cpus = loadgen.CPUs()
@@ -142,7 +143,6 @@ func Run(ctx context.Context, c Config) (*loadgen.Result, error) {
 		}
 		procs[i] = p
 	}
-	begin := time.Now()
 	released := make(chan time.Time, 1)
 	go func() { released <- startTogether(ctx, procs) }()
 	var wg sync.WaitGroup
@@ -180,11 +180,13 @@ func Run(ctx context.Context, c Config) (*loadgen.Result, error) {
 	// Each process timed its own opening from its own start; the pool was
 	// open, and the windows began, only when the last was ready. Timed
 	// from this command's start, as for one process, a caller placing the
-	// window at start + idle_open_s + warmup_s places it right.
+	// window at start + max(idle_open_s, released_s) + warmup_s places it
+	// right, however long the hosts took to start their processes.
 	select {
 	case at := <-released:
+		m.ReleasedS = at.Sub(begin).Seconds()
 		if c.Options.Idle > 0 {
-			m.IdleOpenS = max(m.IdleOpenS, at.Sub(begin).Seconds())
+			m.IdleOpenS = max(m.IdleOpenS, m.ReleasedS)
 		}
 	default:
 	}
