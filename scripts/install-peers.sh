@@ -5,6 +5,11 @@
 # nginx takes part in the gather scenario; Apache proxies with mod_proxy_http,
 # which Debian's apache2 ships.
 #
+# It also installs what the multi-host tests use (issue 14): iproute2 for
+# `ip netns` and OpenSSH's client and server, whose sshd the tests start
+# themselves inside a namespace (scripts/netns-hosts.sh), never as the
+# system's service.
+#
 # The harness starts each peer itself, from scripts/nginx.conf.tmpl and
 # scripts/apache.conf.tmpl, on a loopback port it picks, so the system
 # services are not needed: they are kept from starting (policy-rc.d during
@@ -30,9 +35,9 @@ cleanup() { if [ -n "$made_policy" ]; then rm -f "$policy"; fi; }
 trap cleanup EXIT
 
 apt-get update -qq
-apt-get install -y -qq nginx libnginx-mod-http-echo apache2 >/dev/null
+apt-get install -y -qq nginx libnginx-mod-http-echo apache2 iproute2 openssh-client openssh-server >/dev/null
 
-for svc in nginx apache2; do
+for svc in nginx apache2 ssh; do
 	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 		systemctl disable --now "$svc" >/dev/null 2>&1 || true
 	elif command -v service >/dev/null 2>&1; then

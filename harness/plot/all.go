@@ -117,6 +117,9 @@ func WriteAll(in Input, dir string) ([]string, []Skipped, error) {
 			}
 			continue
 		}
+		if w := in.Run.Where(); w != "" {
+			f.Notes = append(f.Notes, w)
+		}
 		paths, err := f.Save(dir)
 		written = append(written, paths...)
 		if err != nil {

@@ -246,7 +246,28 @@ func buildMachine(run results.Run) []KV {
 		kv = append(kv, KV{"Ephemeral ports", fmt.Sprintf("%d-%d (%s per client address and server port)", e.PortRangeLow, e.PortRangeHigh,
 			fmtInt(uint64(e.PortRangeHigh-e.PortRangeLow+1)))})
 	}
+	if len(run.Hosts) > 0 {
+		kv[0].Key = "Kernel (the harness's host)"
+	}
+	for _, h := range run.Hosts {
+		kv = append(kv, KV{"Host " + h.Spec + " (" + h.Role + ")", hostLine(h)})
+	}
 	return kv
+}
+
+// hostLine describes one host of a multi-host run: its address, its
+// machine as read there, and its clock against the harness's.
+func hostLine(h results.Host) string {
+	parts := []string{orDefault(h.Addr, "address unknown")}
+	if e := h.Env; e != nil {
+		parts = append(parts, fmt.Sprintf("%s, %s, %d CPUs, %s, RLIMIT_NOFILE %s", orDefault(e.Hostname, none), orDefault(e.CPUModel, none),
+			e.Cores, knownBytes(float64(e.MemTotal)), known(e.NoFileHard)))
+	}
+	if h.Error != "" {
+		return strings.Join(append(parts, "not usable: "+oneLine(h.Error)), "; ")
+	}
+	parts = append(parts, fmt.Sprintf("clock %+.3f ms from the harness's (within %.3f ms)", h.ClockOffsetMS, h.ClockRTTMS/2))
+	return strings.Join(parts, "; ")
 }
 
 func buildSetup(run results.Run) []KV {
@@ -256,6 +277,7 @@ func buildSetup(run results.Run) []KV {
 		{"Git commit", orDefault(run.GitCommit, none)},
 		{"Server CPUs", orDefault(c.ServerCPUs, none)},
 		{"Load generator CPUs", orDefault(c.LoadCPUs, none)},
+		{"Where", orDefault(run.Where(), "server and load on this machine, over loopback")},
 		{"Response body", knownBytes(float64(c.BodyBytes))},
 		{"Repeats per level", known(uint64(max(0, c.Repeats)))},
 	}

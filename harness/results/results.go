@@ -1,6 +1,7 @@
 package results
 
 import (
+	"strings"
 	"time"
 
 	"c10k/loadgen"
@@ -73,6 +74,30 @@ type Host struct {
 	ClockRTTMS    float64 `json:"clock_rtt_ms"`
 	// Error says why the host could not be used; every level then fails.
 	Error string `json:"error,omitempty"`
+}
+
+// Where says where a run's servers ran and its load came from, for the
+// figures and the report: "" when both were on the harness's machine.
+func (r Run) Where() string {
+	c := r.Config
+	if (c.ServerHost == "" || c.ServerHost == "local") && len(c.LoadHosts) == 0 {
+		return ""
+	}
+	server := c.ServerHost
+	if server == "" {
+		server = "local"
+	}
+	for _, h := range r.Hosts {
+		if h.Role == HostServer && h.Addr != "" && h.Addr != "127.0.0.1" {
+			server += " (" + h.Addr + ")"
+			break
+		}
+	}
+	load := "this machine"
+	if len(c.LoadHosts) > 0 {
+		load = strings.Join(c.LoadHosts, ", ")
+	}
+	return "server on " + server + ", load from " + load
 }
 
 // Roles of a host.
