@@ -111,6 +111,15 @@ func (h *harness) setupHosts() {
 	}
 }
 
+// onServer names the server host in a message about the server, when it
+// is not this machine.
+func (hs *hostSet) onServer(msg string) string {
+	if !hs.remote() {
+		return msg
+	}
+	return msg + " (on host " + hs.server.String() + ")"
+}
+
 // close closes the hosts' ssh connections.
 func (hs *hostSet) close() {
 	for _, stop := range hs.masters {

@@ -58,6 +58,8 @@ func (h *harness) runLevel(st scenario.Step) levelResult {
 		return lv.fail(lv.newFailure(results.FailureLoad, fmt.Sprintf("load generator gave no result (%s): %v", loadExit, err)), exit)
 	case refused(load):
 		return lv.fail(lv.newFailure(results.FailureRefused, fmt.Sprintf("no request succeeded: errors %v", load.Errors)), exit)
+	case lostAgent(load) != "":
+		return lv.fail(lv.newFailure(results.FailureHost, lostAgent(load)), exit)
 	}
 	var be *results.Backend
 	if lv.be != nil {
@@ -219,7 +221,7 @@ func (lv *level) takeBaseline() (results.Sample, bool) {
 	}
 	baseline, err := lv.smp.Take()
 	if err != nil {
-		lv.stopAndFail(results.FailureCrash, "server exited before the load started: "+err.Error())
+		lv.stopAndFail(results.FailureCrash, lv.h.hosts.onServer("server exited before the load started: "+err.Error()))
 		return results.Sample{}, false
 	}
 	return baseline, true
@@ -261,7 +263,7 @@ func (lv *level) awaitLoad() (samples []results.Sample, loadExit string) {
 	select {
 	case <-lv.load.Exited():
 	case <-lv.rs.p.Exited():
-		lv.res.failure = lv.newFailure(results.FailureCrash, "server exited during the level")
+		lv.res.failure = lv.newFailure(results.FailureCrash, lv.h.hosts.onServer("server exited during the level"))
 	case <-budget.C:
 		lv.res.failure = lv.newFailure(results.FailureBudget, fmt.Sprintf("level overran its time budget of %.1f s and was stopped", budgetS))
 	case <-lv.h.ctx.Done():
@@ -277,7 +279,7 @@ func (lv *level) awaitLoad() (samples []results.Sample, loadExit string) {
 	select {
 	case <-lv.rs.p.Exited():
 		if lv.res.failure == nil && !lv.res.interrupted {
-			lv.res.failure = lv.newFailure(results.FailureCrash, "server exited during the level")
+			lv.res.failure = lv.newFailure(results.FailureCrash, lv.h.hosts.onServer("server exited during the level"))
 		}
 	default:
 	}
@@ -353,6 +355,18 @@ func readLoad(path string) (loadgen.Result, error) {
 		return l, fmt.Errorf("decoding %s: %w", filepath.Base(path), err)
 	}
 	return l, nil
+}
+
+// lostAgent says which load agent on another host failed, "" if none
+// did: a level that lost part of its load measured less than it asked
+// for, and the host is named.
+func lostAgent(l loadgen.Result) string {
+	for _, p := range l.Procs {
+		if p.Host != "" && !p.Complete && p.Requests == 0 && p.IdleOpened == 0 {
+			return "the load agent on " + p.Host + " failed: " + p.Message
+		}
+	}
+	return ""
 }
 
 // refused reports a level where the server took no request at all.

@@ -181,3 +181,47 @@ func TestBenchWithAnUnreachableHost(t *testing.T) {
 		t.Errorf("run.json hosts do not record %s's error: %+v", dead, run.Hosts)
 	}
 }
+
+// TestBenchWithALoadAgentKilled kills the load process in one load
+// namespace during the level: the level fails naming that host, the run
+// completes, and nothing is left running in any namespace.
+func TestBenchWithALoadAgentKilled(t *testing.T) {
+	topo := netnstest.Up(t)
+	victim := strings.TrimPrefix(topo.Load2, "netns:")
+	killed := make(chan string, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			out, _ := exec.Command("ip", "netns", "pids", victim).Output()
+			for _, pid := range strings.Fields(string(out)) {
+				cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+				args := strings.Split(string(cmdline), "\x00")
+				if len(args) > 1 && args[1] == "load" {
+					exec.Command("kill", "-KILL", pid).Run()
+					killed <- pid
+					return
+				}
+			}
+		}
+	}()
+	run, scs, stderr := benchOn(t, os.Args[0], "-models", "epoll", "-scenarios", "concurrency",
+		"-server-host", topo.Server, "-load-hosts", topo.Load1+","+topo.Load2)
+	select {
+	case <-killed:
+	default:
+		t.Fatal("no load process seen in the second load namespace")
+	}
+	checkNothingLeft(t, topo)
+	if run.Status != results.StatusComplete || run.Failures != 1 || len(scs) != 1 || len(scs[0].Failures) != 1 {
+		t.Fatalf("run: status %s, %d failures; stderr:\n%s", run.Status, run.Failures, stderr)
+	}
+	if f := scs[0].Failures[0]; f.Kind != results.FailureHost || !strings.Contains(f.Reason, topo.Load2) {
+		t.Errorf("failure %+v: want kind %q naming %s", f, results.FailureHost, topo.Load2)
+	}
+}
