@@ -247,7 +247,9 @@ func buildMachine(run results.Run) []KV {
 			fmtInt(uint64(e.PortRangeHigh-e.PortRangeLow+1)))})
 	}
 	if len(run.Hosts) > 0 {
-		kv[0].Key = "Kernel (the harness's host)"
+		// Every row above is of the harness's machine; the hosts follow.
+		kv[0].Key = "Kernel (the harness's machine)"
+		kv[5].Key = "Host name (the harness's machine)"
 	}
 	for _, h := range run.Hosts {
 		kv = append(kv, KV{"Host " + h.Spec + " (" + h.Role + ")", hostLine(h)})
