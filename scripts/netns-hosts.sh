@@ -125,9 +125,11 @@ teardown() {
 		ns=$prefix-$role
 		if ns_exists "$ns" && ! ip netns del "$ns"; then failed=1; fi
 	done
+	# Deleting a namespace deletes its veth pair, asynchronously: a link
+	# may vanish between the check and the delete, which is not a failure.
 	for role in "${ROLES[@]}"; do
 		link=$(veth_name "$prefix" "$role")
-		if link_exists "$link" && ! ip link del "$link"; then failed=1; fi
+		if link_exists "$link" && ! ip link del "$link" 2>/dev/null && link_exists "$link"; then failed=1; fi
 	done
 	if link_exists "$prefix-br" && ! ip link del "$prefix-br"; then failed=1; fi
 	return "$failed"
