@@ -80,7 +80,10 @@ func Parse(spec string, o Options) (*Host, error) {
 		return &Host{spec: spec, kind: NetNS, netns: name}, nil
 	case strings.HasPrefix(spec, "ssh://"):
 		u, err := url.Parse(spec)
-		if err != nil || u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		// A user or host starting with "-" would reach ssh as an option
+		// (ssh://-oProxyCommand=...), and the remote command as the host.
+		if err != nil || u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" ||
+			strings.HasPrefix(u.Hostname(), "-") || strings.HasPrefix(u.User.Username(), "-") {
 			return nil, fmt.Errorf("%w %q: want ssh://[user@]host[:port]", ErrSpec, spec)
 		}
 		h := &Host{spec: spec, kind: SSH, host: u.Hostname(), sshConfig: o.SSHConfig}
@@ -314,9 +317,10 @@ func firstInet(out string, h *Host) (string, error) {
 }
 
 // shellQuote quotes s for a POSIX shell, as ssh hands the remote command
-// to the user's shell.
+// to the user's shell. "=" is not left bare: a NAME=VALUE first word is an
+// assignment, and the command would run nothing.
 func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@+") == "" {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:,@+") == "" {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"

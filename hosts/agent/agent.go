@@ -5,13 +5,15 @@
 // stdin and stdout:
 //
 //	stdin, one word a line:
-//	  go      close the child's stdin (the load generator's start gate)
-//	  sample  take a sample of the child's process tree now
-//	  stop    stop the child: SIGTERM, SIGKILL after -grace
-//	  (EOF)   as stop: the harness, or the ssh connection, is gone
+//	  go        close the child's stdin (the load generator's start gate)
+//	  sample    take a sample of the child's process tree now
+//	  stop [D]  stop the child: SIGTERM, SIGKILL after D (a Go duration;
+//	            -grace without one)
+//	  (EOF)     as stop: the harness, or the ssh connection, is gone
 //	stdout:
-//	  the child's stdout, line by line, and lines of the agent's own,
-//	  "c10k-agent sample JSON" (a results.Sample, periodic or asked
+//	  the child's stdout, line by line, and lines of the agent's own:
+//	  "c10k-agent pid PID" (the child's PID as the host's /proc shows
+//	  it), "c10k-agent sample JSON" (a results.Sample, periodic or asked
 //	  for), "c10k-agent take-error MSG", "c10k-agent exit STATUS"
 //	exit status: the child's (128+N when signal N ended it)
 //
@@ -32,6 +34,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,11 +198,16 @@ func run(c config, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "c10k agent:", err)
 		return 1
 	}
-	out.say("pid %d", p.PID())
+	pid, err := procPID(p.PID())
+	if err != nil {
+		fmt.Fprintln(stderr, "c10k agent: samples may miss the child:", err)
+		pid = p.PID()
+	}
+	out.say("pid %d", pid)
 	var smp *sampler.Sampler
 	if c.period > 0 {
 		addr, _ := netip.ParseAddr(c.addr)
-		smp = sampler.Start(sampler.Config{Root: p.PID(), Port: c.port, Addr: addr.As4(), Period: c.period, Epoch: c.epoch})
+		smp = sampler.Start(sampler.Config{Root: pid, Port: c.port, Addr: addr.As4(), Period: c.period, Epoch: c.epoch})
 	}
 	// Periodic samples: the sampler keeps them; they are passed on as
 	// they come, so the harness holds them even if the channel breaks.
@@ -229,12 +237,15 @@ func run(c config, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		}
 	}()
-	stopAsked := make(chan struct{})
+	// stopAsked carries the grace the stop asked for.
+	stopAsked := make(chan time.Duration, 1)
 	go func() {
-		defer close(stopAsked)
+		grace := c.grace
+		defer func() { stopAsked <- grace }()
 		sc := bufio.NewScanner(stdin)
 		for sc.Scan() {
-			switch strings.TrimSpace(sc.Text()) {
+			word, arg, _ := strings.Cut(strings.TrimSpace(sc.Text()), " ")
+			switch word {
 			case "go":
 				gateW.Close()
 			case "sample":
@@ -249,15 +260,19 @@ func run(c config, stdin io.Reader, stdout, stderr io.Writer) int {
 				}
 				say(out, "take", s)
 			case "stop":
+				if d, err := time.ParseDuration(arg); err == nil && d >= 0 {
+					grace = d
+				}
 				return
 			}
 		}
 	}()
+	grace := c.grace
 	select {
 	case <-p.Exited():
-	case <-stopAsked:
+	case grace = <-stopAsked:
 	}
-	st, err := p.Stop(c.grace)
+	st, err := p.Stop(grace)
 	gateW.Close()
 	if smp != nil {
 		smp.Stop()
@@ -293,6 +308,51 @@ func exitCode(st *os.ProcessState) int {
 		return 128 + int(ws.Signal())
 	}
 	return st.ExitCode()
+}
+
+// procPID turns pid, the child's PID as this process sees it, into its
+// PID in the /proc this process reads. The two differ when the agent runs
+// in a PID namespace of its own under the host's /proc (the harness starts
+// it in its own, proc.Spec.OwnPIDs; a container might not): the sampler
+// reads /proc, and the harness looks for the PID there.
+func procPID(pid int) (int, error) {
+	self, err := nsPIDs("self")
+	if err != nil {
+		return 0, err
+	}
+	level := len(self) - 1 // this process's namespace, counted from /proc's
+	if level == 0 {
+		return pid, nil
+	}
+	// NStgid lists a process's PIDs from /proc's namespace down; the
+	// child's entry at our level is the PID we know it by.
+	files, _ := filepath.Glob("/proc/self/task/*/children")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, kid := range strings.Fields(string(b)) {
+			if ns, err := nsPIDs(kid); err == nil && len(ns) > level && ns[level] == strconv.Itoa(pid) {
+				return strconv.Atoi(kid)
+			}
+		}
+	}
+	return 0, fmt.Errorf("child %d not found in /proc/self/task/*/children", pid)
+}
+
+// nsPIDs reads the NStgid line of /proc/PROC/status.
+func nsPIDs(proc string) ([]string, error) {
+	b, err := os.ReadFile("/proc/" + proc + "/status")
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "NStgid:"); ok {
+			return strings.Fields(rest), nil
+		}
+	}
+	return nil, fmt.Errorf("/proc/%s/status has no NStgid (Linux 4.1 or later has it)", proc)
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

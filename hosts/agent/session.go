@@ -161,8 +161,8 @@ func (s *Session) send(word string) error {
 // child, is done, or the channel broke.
 func (s *Session) Exited() <-chan struct{} { return s.p.Exited() }
 
-// PID is the child's PID on its host (in the host's PID namespace), 0
-// before the agent said it.
+// PID is the child's PID on its host, as the host's /proc (and ps) shows
+// it, 0 before the agent said it.
 func (s *Session) PID() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -219,11 +219,12 @@ func (s *Session) Samples() []results.Sample {
 	return dedup
 }
 
-// Stop asks the agent to stop the child, waits for it (the child's grace
-// and a margin), and kills the local end if it is still there. It returns
-// how the local end exited, which for an agent is how the child did.
+// Stop asks the agent to stop the child (SIGTERM, then SIGKILL after
+// grace), waits for it (grace and a margin), and kills the local end if it
+// is still there. It returns how the local end exited, which for an agent
+// is how the child did.
 func (s *Session) Stop(grace time.Duration) (*os.ProcessState, error) {
-	s.send("stop")
+	s.send("stop " + grace.String())
 	t := time.NewTimer(grace + 5*time.Second)
 	defer t.Stop()
 	select {
