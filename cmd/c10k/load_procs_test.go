@@ -66,11 +66,13 @@ func TestLoadArgsParseBackToTheOptions(t *testing.T) {
 				t.Fatalf("quiet %v gate %v json %q hlog %q procs %d", lf.quiet, lf.gate, lf.jsonPath, lf.hlogPath, lf.procs)
 			}
 			// Every flag but the parent's own is passed on, so that a new
-			// flag cannot be forgotten here.
+			// flag cannot be forgotten here. The parent's: how many
+			// processes and where they run, and its own percentile file.
+			parents := map[string]bool{"procs": true, "hgrm": true, "hosts": true, "host-cpus": true, "ssh-config": true, "ssh-control": true}
 			set := map[string]bool{}
 			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 			fs.VisitAll(func(f *flag.Flag) {
-				if !set[f.Name] && f.Name != "procs" && f.Name != "hgrm" {
+				if !set[f.Name] && !parents[f.Name] {
 					t.Errorf("flag -%s is not passed to the load processes", f.Name)
 				}
 			})
