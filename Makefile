@@ -71,8 +71,8 @@ bench-scale: build
 # (scripts/netns-hosts.sh), torn down afterwards; its plots and report stay
 # in $(NETNS_OUT).
 bench-netns: build
-	scripts/netns-hosts.sh up c10kb 200 >/dev/null; \
-	trap 'scripts/netns-hosts.sh down c10kb' EXIT; \
+	scripts/netns-hosts.sh up c10kb 200 >/dev/null && \
+	trap 'scripts/netns-hosts.sh down c10kb' EXIT && \
 	$(BIN) bench -out $(NETNS_OUT) -server-host netns:c10kb-srv -load-hosts netns:c10kb-l1,netns:c10kb-l2 $(BENCHFLAGS)
 	$(BIN) plot -in $(NETNS_OUT)
 	$(BIN) report -in $(NETNS_OUT) -out $(NETNS_OUT)/REPORT.md
