@@ -120,6 +120,22 @@ func (hs *hostSet) onServer(msg string) string {
 	return msg + " (on host " + hs.server.String() + ")"
 }
 
+// installedOnServerHost says why a peer's binary cannot run on the server
+// host: a peer runs there if it is installed there. A host that shares
+// this machine's files has what this machine has.
+func (h *harness) installedOnServerHost(binary string) error {
+	host := h.hosts.server
+	if host.SharesFiles() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, hostTimeout)
+	defer cancel()
+	if err := host.Command(ctx, "test", "-x", binary).Run(); err != nil {
+		return fmt.Errorf("%s is not installed on host %s (%v)", binary, host, err)
+	}
+	return nil
+}
+
 // close closes the hosts' ssh connections.
 func (hs *hostSet) close() {
 	for _, stop := range hs.masters {

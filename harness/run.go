@@ -226,6 +226,10 @@ func (h *harness) resolveServers() ([]server, []string, error) {
 				}
 				continue
 			}
+			if err := h.installedOnServerHost(p.Binary()); err != nil {
+				warnings = append(warnings, "peer skipped: "+err.Error())
+				continue
+			}
 			// p.Entry, not e: Lookup took away what a missing module forbids.
 			out = append(out, server{Server: p.Entry, peer: &p, version: p.Version})
 		}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +76,7 @@ func checkNothingLeft(t *testing.T, topo *netnstest.Topology) {
 		}
 		for _, pid := range strings.Fields(string(out)) {
 			comm, _ := os.ReadFile("/proc/" + pid + "/comm")
-			if c := strings.TrimSpace(string(comm)); c != "sshd" && c != "" {
+			if c := strings.TrimSpace(string(comm)); !strings.HasPrefix(c, "sshd") && c != "" {
 				t.Errorf("%s: process %s (%s) still runs there after the bench", name, pid, c)
 			}
 		}
@@ -223,5 +224,59 @@ func TestBenchWithALoadAgentKilled(t *testing.T) {
 	}
 	if f := scs[0].Failures[0]; f.Kind != results.FailureHost || !strings.Contains(f.Reason, topo.Load2) {
 		t.Errorf("failure %+v: want kind %q naming %s", f, results.FailureHost, topo.Load2)
+	}
+}
+
+// TestSIGKILLedBenchAcrossHostsLeavesNothing kills a bench with SIGKILL
+// while its server runs in one namespace and its load in two others, one
+// reached over ssh: the server, the load processes here and the agent at
+// the far end of the ssh channel must all go.
+func TestSIGKILLedBenchAcrossHostsLeavesNothing(t *testing.T) {
+	topo := netnstest.Up(t)
+	loadSSH, cfg := topo.SSHD(t, topo.Load2)
+	out := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(os.Args[0], "bench", "-smoke", "-models", "epoll", "-scenarios", "idle", "-out", out,
+		"-server-host", topo.Server, "-load-hosts", topo.Load1+","+loadSSH, "-ssh-config", cfg)
+	cmd.Env = append(os.Environ(), benchTestEnv+"=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	// A load process in each load namespace and the server in its own.
+	running := func(ns, command string) bool {
+		pids, _ := exec.Command("ip", "netns", "pids", strings.TrimPrefix(ns, "netns:")).Output()
+		for _, pid := range strings.Fields(string(pids)) {
+			cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+			if args := strings.Split(string(cmdline), "\x00"); len(args) > 1 && args[1] == command {
+				return true
+			}
+		}
+		return false
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !running(topo.Server, "serve") || !running(topo.Load1, "load") || !running(topo.Load2, "load") {
+		if time.Now().After(deadline) {
+			t.Fatal("the server and both load processes did not all start within 60 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	// The ssh end learns of the death when its channel closes.
+	deadline = time.Now().Add(15 * time.Second)
+	for running(topo.Server, "serve") || running(topo.Load1, "load") || running(topo.Load2, "load") ||
+		running(topo.Load2, "agent") || running(topo.Server, "agent") {
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	checkNothingLeft(t, topo)
+	stale, _ := filepath.Glob(filepath.Join(os.TempDir(), "c10k-bench-"+strconv.Itoa(cmd.Process.Pid)+"-*"))
+	for _, d := range stale {
+		os.RemoveAll(d)
 	}
 }

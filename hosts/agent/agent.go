@@ -13,8 +13,10 @@
 //	stdout:
 //	  the child's stdout, line by line, and lines of the agent's own:
 //	  "c10k-agent pid PID" (the child's PID as the host's /proc shows
-//	  it), "c10k-agent sample JSON" (a results.Sample, periodic or asked
-//	  for), "c10k-agent take-error MSG", "c10k-agent exit STATUS"
+//	  it), "c10k-agent sample JSON" (a results.Sample: every sample the
+//	  sampler took, periodic or asked for), "c10k-agent take JSON" (the
+//	  answer to "sample"), "c10k-agent take-error MSG",
+//	  "c10k-agent exit STATUS"
 //	exit status: the child's (128+N when signal N ended it)
 //
 // The child starts as proc.Start starts the harness's own children: pinned
