@@ -23,6 +23,12 @@ const (
 	inetDiagMsgLen   = 72 // struct inet_diag_msg
 	diagReqLen       = 56 // struct inet_diag_req_v2
 	tcpEstablishedSt = 1
+	// The request's filter: an rtattr of type INET_DIAG_REQ_BYTECODE
+	// holding two struct inet_diag_bc_op (code, yes, no: 4 bytes each).
+	diagReqBytecode = 1
+	bcSourceEq      = 11 // INET_DIAG_BC_S_EQ: the local port equals the next op's "no"
+	bcLen           = 8
+	rtaHdrLen       = 4
 )
 
 // errNoDiag marks a kernel without sock_diag for TCP; CountConns then
@@ -39,7 +45,10 @@ func countDiag(addr [4]byte, port int) (Conns, error) {
 		return Conns{}, fmt.Errorf("%w: %v", errNoDiag, os.NewSyscallError("socket", err))
 	}
 	defer unix.Close(fd)
-	req := make([]byte, unix.NLMSG_HDRLEN+diagReqLen)
+	// The kernel filters by local port before copying a record out: at a
+	// million connections it walks two million sockets either way, but
+	// returns only the server's half, and none of the other servers'.
+	req := make([]byte, unix.NLMSG_HDRLEN+diagReqLen+rtaHdrLen+bcLen)
 	ne := binary.NativeEndian
 	ne.PutUint32(req[0:], uint32(len(req)))
 	ne.PutUint16(req[4:], sockDiagByFamily)
@@ -49,6 +58,15 @@ func countDiag(addr [4]byte, port int) (Conns, error) {
 	r[0] = unix.AF_INET
 	r[1] = unix.IPPROTO_TCP
 	ne.PutUint32(r[4:], 1<<tcpEstablishedSt)
+	bc := r[diagReqLen:]
+	ne.PutUint16(bc[0:], rtaHdrLen+bcLen)
+	ne.PutUint16(bc[2:], diagReqBytecode)
+	// A match jumps to the end of the program (accept); a miss jumps past
+	// it (reject), as iproute2's ss builds a single condition.
+	bc[4], bc[5] = bcSourceEq, bcLen
+	ne.PutUint16(bc[6:], bcLen+4)
+	bc[8], bc[9] = 0, 0
+	ne.PutUint16(bc[10:], uint16(port))
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return Conns{}, fmt.Errorf("%w: %v", errNoDiag, os.NewSyscallError("sendto", err))
 	}
