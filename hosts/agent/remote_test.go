@@ -146,23 +146,7 @@ func testSSHSession(t *testing.T, h *hosts.Host) {
 	if cl := cmdline(pid); cl != "/bin/cat" {
 		t.Errorf("PID() = %d, which runs %q, not cat", pid, cl)
 	}
-	select {
-	case <-s.Exited():
-		t.Fatalf("cat ended before Release: %q", s.Exit())
-	case <-time.After(300 * time.Millisecond):
-	}
-	if err := s.Release(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-s.Exited():
-	case <-time.After(10 * time.Second):
-		t.Fatal("cat still running 10 s after Release")
-	}
-	st, err := s.Stop(time.Second)
-	if err != nil || st.ExitCode() != 0 || s.Exit() != "exit status 0" {
-		t.Errorf("Stop: %v, %v, Exit() = %q; want exit 0", st, err, s.Exit())
-	}
+	checkReleaseEndsCat(t, s)
 }
 
 // testSSHClientKilled kills the local ssh client, as a crash of the

@@ -328,6 +328,13 @@ func TestSessionKillLocalEnd(t *testing.T) {
 func TestSessionRelease(t *testing.T) {
 	s := startSession(t, localHost(t), Spec{Bin: bin, Argv: []string{"/bin/cat"}})
 	waitPID(t, s)
+	checkReleaseEndsCat(t, s)
+}
+
+// checkReleaseEndsCat checks that a session running cat waits at its
+// gate until Release, then ends by itself, with exit status 0.
+func checkReleaseEndsCat(t *testing.T, s *Session) {
+	t.Helper()
 	select {
 	case <-s.Exited():
 		t.Fatalf("cat ended before Release: %q", s.Exit())
