@@ -53,11 +53,21 @@ Examples:
 
   # servers on CPUs 0-1, the load generator on CPUs 2-3
   c10k bench -server-cpus 0-1 -load-cpus 2-3
+
+  # the server on one machine, the load from two others (ssh with key auth;
+  # c10k copies itself there), each pinned to its CPUs 0-3
+  c10k bench -server-host ssh://bench@srv -load-hosts ssh://bench@c1,ssh://bench@c2 -server-cpus 0-3 -load-cpus 0-3
+
+  # the same on this machine, across network namespaces (see make bench-netns)
+  scripts/netns-hosts.sh up c10kb 200
+  c10k bench -server-host netns:c10kb-srv -load-hosts netns:c10kb-l1,netns:c10kb-l2
+  scripts/netns-hosts.sh down c10kb
 `
 
 var benchHelp = help{
 	synopsis: "c10k bench [-scenarios a,b] [-models m1,m2] [-full|-smoke|-scale] [-repeats N] [-out DIR]\n" +
-		"                  [-server-cpus LIST] [-load-cpus LIST] [-backend-cpus LIST]",
+		"                  [-server-cpus LIST] [-load-cpus LIST] [-backend-cpus LIST]\n" +
+		"                  [-server-host HOST] [-load-hosts HOST,HOST [-ssh-config FILE]]",
 	about: "Runs each scenario at each level against each server: a fresh server process\n" +
 		"per level pinned to -server-cpus, `c10k load` pinned to -load-cpus, the server's\n" +
 		"process tree and the machine sampled from /proc. Writes DIR/run.json, one\n" +
