@@ -85,21 +85,18 @@ func (h *harness) setupHosts() {
 	for _, l := range hs.load {
 		h.run.Config.LoadHosts = append(h.run.Config.LoadHosts, l.String())
 	}
-	rec, offset, err := h.describeHost(hs.server, results.HostServer)
-	hs.offset = offset
+	rec, offset, backBin, err := h.describeHost(hs.server, results.HostServer)
+	hs.offset, hs.backBin = offset, backBin
 	if err == nil {
 		hs.addr = rec.Addr
 		hs.bin, err = hs.install(h.ctx, h.opt.Binary)
-	}
-	if err == nil {
-		hs.backBin, err = hs.install(h.ctx, h.loadBinary)
 	}
 	if err != nil {
 		rec.Error, hs.err = err.Error(), err
 	}
 	h.run.Hosts = append(h.run.Hosts, rec)
 	for _, l := range hs.load {
-		rec, offset, err := h.describeHost(l, results.HostLoad)
+		rec, offset, _, err := h.describeHost(l, results.HostLoad)
 		if err != nil {
 			rec.Error = err.Error()
 			if hs.err == nil {
@@ -152,37 +149,34 @@ func (hs *hostSet) install(ctx context.Context, bin string) (string, error) {
 }
 
 // describeHost reads a host's address, clock offset and description. The
-// agent that answers runs the harness's own binary: for an ssh host it is
-// installed first.
-func (h *harness) describeHost(host *hosts.Host, role string) (results.Host, time.Duration, error) {
-	rec := results.Host{Spec: host.String(), Role: role}
+// agent that answers runs the harness's private binary, installed there
+// first; bin is its path on the host (the backend runs it too).
+func (h *harness) describeHost(host *hosts.Host, role string) (rec results.Host, offset time.Duration, bin string, err error) {
+	rec = results.Host{Spec: host.String(), Role: role}
 	ctx, cancel := context.WithTimeout(h.ctx, hostTimeout)
 	defer cancel()
 	stop, err := host.Master(ctx)
 	if err != nil {
-		return rec, 0, err
+		return rec, 0, "", err
 	}
 	h.hosts.masters = append(h.hosts.masters, stop)
-	addr, err := host.Addr(ctx)
-	if err != nil {
-		return rec, 0, err
+	if rec.Addr, err = host.Addr(ctx); err != nil {
+		return rec, 0, "", err
 	}
-	rec.Addr = addr
-	bin, err := host.Install(ctx, h.loadBinary)
-	if err != nil {
-		return rec, 0, err
+	if bin, err = host.Install(ctx, h.loadBinary); err != nil {
+		return rec, 0, "", err
 	}
 	offset, rtt, err := agent.Clock(ctx, host, bin)
 	if err != nil {
-		return rec, 0, err
+		return rec, 0, bin, err
 	}
 	rec.ClockOffsetMS, rec.ClockRTTMS = ms(offset), ms(rtt)
 	env, err := agent.Env(ctx, host, bin)
 	if err != nil {
-		return rec, offset, err
+		return rec, offset, bin, err
 	}
 	rec.Env = &env
-	return rec, offset, nil
+	return rec, offset, bin, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
