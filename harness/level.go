@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"c10k/harness/proc"
@@ -15,6 +16,7 @@ import (
 	"c10k/harness/sampler"
 	"c10k/harness/scenario"
 	"c10k/loadgen"
+	"c10k/loadgen/fleet"
 )
 
 // Timings of a level, beyond what the scenario sets.
@@ -84,6 +86,9 @@ type level struct {
 	loadTail  *proc.Tail    // its stderr
 	loadArgs  []string
 	loadStart float64 // when the load generator started, on the level's clock
+	// heldSample is the sample taken when the load generator said its idle
+	// pool was open ("started"), in flight until Done.
+	heldSample sync.WaitGroup
 	// Where the load generator writes; the hgrm file is kept (renamed)
 	// only with a measurement.
 	jsonTmp, hgrmTmp string
@@ -236,6 +241,12 @@ func (lv *level) startLoad() bool {
 	lv.loadArgs = loadArgs(lv.st, lv.h.hosts.addr, lv.rs.port, lv.jsonTmp, lv.hgrmTmp, lv.h.env.NoFileHard)
 	lv.loadArgs = append(lv.loadArgs, lv.h.hosts.loadArgs(lv.h.opt)...)
 	tail := proc.NewTail(stderrLines)
+	// The sampler's own rhythm slows to a sample every ten seconds or more
+	// at a million connections (a count walks two million sockets): take
+	// one as the pool is known whole, so the level's point has all of it.
+	tail.OnLine(fleet.Started, func() {
+		lv.heldSample.Go(func() { _, _ = lv.smp.Take() })
+	})
 	lp, err := proc.Start(proc.Spec{Path: lv.h.loadBinary, Args: lv.loadArgs, CPUs: lv.h.opt.LoadCPUs, Stderr: tail})
 	if err != nil {
 		lv.stopAndFail(results.FailureLoad, "starting the load generator: "+err.Error())
@@ -272,6 +283,7 @@ func (lv *level) awaitLoad() (samples []results.Sample, loadExit string) {
 	// SIGTERM lets the load generator write what it measured so far.
 	lst, _ := lv.load.Stop(loadGrace)
 	lv.smp.SetLoad(0)
+	lv.heldSample.Wait()
 	_, _ = lv.smp.Take() // the end of the window, if the server is still there
 	samples, _ = lv.smp.Stop()
 	// A server that died while the load generator was finishing is a
@@ -326,7 +338,8 @@ func loadArgs(st scenario.Step, host string, port int, jsonPath, hgrmPath string
 		// connections it holds rather than a client that gave up.
 		timeout := max(defaultTimeout.Seconds(), 1.5*st.Server.SpawnS*float64(scenario.Conns(sc, st.Level))+5)
 		a = append(a, "-c", strconv.Itoa(sc.ProbeConc), "-rate", strconv.Itoa(sc.ProbeRate),
-			"-idle", strconv.Itoa(st.Level), "-connect-rate", strconv.Itoa(sc.ConnectRate), "-timeout", dur(math.Ceil(timeout)))
+			"-idle", strconv.Itoa(st.Level), "-connect-rate", strconv.Itoa(sc.ConnectRate), "-timeout", dur(math.Ceil(timeout)),
+			"-say-started")
 	case sc.Name == scenario.Rate:
 		a = append(a, "-c", strconv.Itoa(sc.Connections), "-rate", strconv.Itoa(st.Level))
 	default:

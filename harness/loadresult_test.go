@@ -79,9 +79,9 @@ func TestLoadWindowFromDecodedKeys(t *testing.T) {
 		loadStart float64
 		want      window
 	}{
-		{"happy closed loop", `{"duration_s": 10, "warmup_s": 1}`, 0.5, window{1.5, 11.5}},
-		{"happy idle pool first", `{"idle_open_s": 2.25, "warmup_s": 0.5, "duration_s": 4}`, 1, window{3.75, 7.75}},
-		{"sad nothing measured", `{"idle_open_s": 3, "duration_s": 0}`, 0, window{3, 3}},
+		{"happy closed loop", `{"duration_s": 10, "warmup_s": 1}`, 0.5, window{0.5, 1.5, 11.5}},
+		{"happy idle pool first", `{"idle_open_s": 2.25, "warmup_s": 0.5, "duration_s": 4}`, 1, window{3.25, 3.75, 7.75}},
+		{"sad nothing measured", `{"idle_open_s": 3, "duration_s": 0}`, 0, window{3, 3, 3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,15 +26,37 @@ const (
 	otherTasksSlack = 50
 )
 
-// window is the load generator's measured window on the sampler's clock.
-type window struct{ start, end float64 }
+// window is the load generator's measured window on the sampler's clock;
+// held is when its warm-up began, from which its idle pool was whole.
+type window struct{ held, start, end float64 }
 
 // loadWindow places the load's measured window: it started loadStart
 // seconds after the level's epoch, then opened its idle pool, warmed up,
 // and measured.
 func loadWindow(loadStart float64, l loadgen.Result) window {
-	s := loadStart + max(l.IdleOpenS, l.ReleasedS) + l.WarmupS
-	return window{start: s, end: s + l.DurationS}
+	h := loadStart + max(l.IdleOpenS, l.ReleasedS)
+	return window{held: h, start: h + l.WarmupS, end: h + l.WarmupS + l.DurationS}
+}
+
+// pointSample is the sample the level's point is read from: the one
+// nearest the middle of the window among those taken while every
+// connection was open, or, if none was, the nearest at all. At a million
+// connections a sample takes seconds and the nearest one can fall in the
+// opening, when half the pool is open, or in the closing after the window.
+func pointSample(samples []results.Sample, w window) int {
+	mid := (w.start + w.end) / 2
+	best, bestD := -1, math.Inf(1)
+	for i := range samples {
+		if t := samples[i].T; t >= w.held && t <= w.end {
+			if d := math.Abs(t - mid); d < bestD {
+				best, bestD = i, d
+			}
+		}
+	}
+	if best < 0 {
+		return nearest(samples, mid)
+	}
+	return best
 }
 
 // bracket returns the indexes of two samples accepted by ok that span
@@ -134,7 +156,7 @@ func measure(baseline results.Sample, samples []results.Sample, load loadgen.Res
 	}
 
 	// The point: nearest the middle of the window, every connection open.
-	pi := nearest(samples, (w.start+w.end)/2)
+	pi := pointSample(samples, w)
 	pt := samples[pi]
 	m.Point, m.MachinePoint, m.PointT = pt.Proc, pt.Machine, pt.T
 	m.ServerConns, m.QueuedConns = max(pt.ServerConns, 0), max(pt.QueuedConns, 0)

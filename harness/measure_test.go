@@ -27,17 +27,48 @@ func TestBracket(t *testing.T) {
 		ok     func(*results.Sample) bool
 		wa, wb int
 	}{
-		{name: "happy inner bracket", w: window{0.5, 3.5}, ok: all, wa: 1, wb: 3},
-		{name: "happy exact edges", w: window{1, 3}, ok: all, wa: 1, wb: 3},
-		{name: "happy short window widens outward", w: window{1.2, 1.8}, ok: all, wa: 1, wb: 2},
-		{name: "happy window past the samples", w: window{3.5, 9}, ok: all, wa: 3, wb: 4},
-		{name: "sad one qualifying sample", w: window{0, 4}, ok: func(s *results.Sample) bool { return s.T == 2 }, wa: -1, wb: -1},
+		{name: "happy inner bracket", w: window{start: 0.5, end: 3.5}, ok: all, wa: 1, wb: 3},
+		{name: "happy exact edges", w: window{start: 1, end: 3}, ok: all, wa: 1, wb: 3},
+		{name: "happy short window widens outward", w: window{start: 1.2, end: 1.8}, ok: all, wa: 1, wb: 2},
+		{name: "happy window past the samples", w: window{start: 3.5, end: 9}, ok: all, wa: 3, wb: 4},
+		{name: "sad one qualifying sample", w: window{start: 0, end: 4}, ok: func(s *results.Sample) bool { return s.T == 2 }, wa: -1, wb: -1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := bracket(ss, tc.w, tc.ok)
 			if a != tc.wa || b != tc.wb {
 				t.Errorf("bracket = %d, %d; want %d, %d", a, b, tc.wa, tc.wb)
+			}
+		})
+	}
+}
+
+func TestPointSample(t *testing.T) {
+	// A million connections: samples seconds apart, one in the opening,
+	// one as the warm-up began, one long after the window closed.
+	at := func(ts ...float64) []results.Sample {
+		var ss []results.Sample
+		for _, x := range ts {
+			ss = append(ss, results.Sample{T: x})
+		}
+		return ss
+	}
+	w := window{held: 290, start: 290.5, end: 298.5}
+	tests := []struct {
+		name string
+		ss   []results.Sample
+		want int
+	}{
+		{name: "happy the one taken while held, though farther from the middle", ss: at(240, 291.2, 310), want: 1},
+		{name: "happy nearest the middle of those held", ss: at(291.2, 294, 297.9, 299), want: 1},
+		{name: "happy a sample at the end still counts", ss: at(280, 298.5), want: 1},
+		{name: "sad none held: the nearest at all", ss: at(240, 300), want: 1},
+		{name: "sad no samples", ss: nil, want: -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := pointSample(tc.ss, w); got != tc.want {
+				t.Errorf("pointSample = %d, want %d", got, tc.want)
 			}
 		})
 	}

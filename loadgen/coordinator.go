@@ -127,6 +127,9 @@ func (c *coordinator) loadPhase(ctx context.Context) {
 	from := start + int64(c.o.Warmup)
 	to := from + int64(c.o.Duration)
 	c.window = [2]int64{from, to}
+	if c.o.Started != nil {
+		c.o.Started()
+	}
 	for _, w := range c.workers {
 		// Before the post, so the dead-server watch never sees a stale time
 		// if a loop is slow to pick the start up.

@@ -108,6 +108,11 @@ type Options struct {
 	// Processes sharing one load wait there for each other (loadgen/fleet),
 	// so that their windows open together.
 	Gate func(ctx context.Context) error `json:"-"`
+	// Started, if set, is called as the warm-up begins, after the gate:
+	// every connection of the idle pool is open from then until the end of
+	// the measured window. A caller whose samples are slow to take (a
+	// million sockets to count) samples then, sure to find the pool whole.
+	Started func() `json:"-"`
 }
 
 // target is the parsed URL: where to connect and what to send.

@@ -112,6 +112,7 @@ type loadFlags struct {
 	spin     time.Duration
 	procs    int
 	gate     bool
+	started  bool
 	hosts    string
 	hostCPUs string
 	sshConf  string
@@ -163,6 +164,8 @@ func newLoadFlagSet(stderr io.Writer) (*flag.FlagSet, *loadFlags) {
 		"default: this command opens one per ssh host for its run (c10k bench passes its own)")
 	fs.BoolVar(&lf.gate, "gate", false, "once connected, say \""+fleet.Ready+"\" on stderr and wait for stdin to close before\n"+
 		"the load starts: how -procs starts its processes together")
+	fs.BoolVar(&lf.started, "say-started", false, "say \""+fleet.Started+"\" on stderr as the warm-up begins, the idle pool open:\n"+
+		"c10k bench samples the server then, sure to find every connection open")
 	fs.BoolVar(&lf.quiet, "q", false, "no human summary")
 	return fs, lf
 }
@@ -202,6 +205,9 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	}
 	if lf.gate {
 		opts.Gate = fleet.Gate(os.Stdin, stderr)
+	}
+	if lf.started {
+		opts.Started = func() { fmt.Fprintln(stderr, fleet.Started) }
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

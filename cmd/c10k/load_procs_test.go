@@ -25,6 +25,7 @@ import (
 
 	"c10k/harness/proc"
 	"c10k/loadgen"
+	"c10k/loadgen/fleet"
 )
 
 // A load process of -procs is started with loadArgs: its flags must ask
@@ -67,8 +68,10 @@ func TestLoadArgsParseBackToTheOptions(t *testing.T) {
 			}
 			// Every flag but the parent's own is passed on, so that a new
 			// flag cannot be forgotten here. The parent's: how many
-			// processes and where they run, and its own percentile file.
-			parents := map[string]bool{"procs": true, "hgrm": true, "hosts": true, "host-cpus": true, "ssh-config": true, "ssh-control": true}
+			// processes and where they run, its own percentile file, and
+			// saying it started (once, for all of them).
+			parents := map[string]bool{"procs": true, "hgrm": true, "hosts": true, "host-cpus": true, "ssh-config": true, "ssh-control": true,
+				"say-started": true}
 			set := map[string]bool{}
 			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 			fs.VisitAll(func(f *flag.Flag) {
@@ -361,5 +364,30 @@ func TestWriteToReplacesWholeOrNotAtAll(t *testing.T) {
 	}
 	if err := writeTo(os.DevNull, nil, func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err }); err != nil {
 		t.Fatalf("writing to %s: %v", os.DevNull, err)
+	}
+}
+
+// c10k bench samples the server when the load says it started: once, as
+// the warm-up begins, whether the load runs as one process or several.
+func TestLoadSaysStartedOnce(t *testing.T) {
+	asMain(t)
+	s := helloServer(t)
+	for _, procs := range []string{"1", "2"} {
+		t.Run("procs "+procs, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := runLoad([]string{"-url", s.URL + "/", "-procs", procs, "-c", "2", "-idle", "4", "-d", "200ms", "-q",
+				"-say-started"}, &stdout, &stderr)
+			if code != exitOK {
+				t.Fatalf("exit %d; stderr: %s", code, stderr.String())
+			}
+			if n := strings.Count(stderr.String(), fleet.Started+"\n"); n != 1 {
+				t.Fatalf("%q said %d times, want once; stderr:\n%s", fleet.Started, n, stderr.String())
+			}
+		})
+	}
+	var stderr bytes.Buffer
+	if code := runLoad([]string{"-url", s.URL + "/", "-c", "1", "-d", "100ms", "-q"}, io.Discard, &stderr); code != exitOK ||
+		strings.Contains(stderr.String(), fleet.Started) {
+		t.Fatalf("without -say-started: exit %d, stderr %q", code, stderr.String())
 	}
 }

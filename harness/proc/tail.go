@@ -19,6 +19,13 @@ type Tail struct {
 	next    int      // ring write position once full
 	partial []byte   // current line, not yet ended by '\n'
 	total   int64    // bytes written, for the record
+	watches []watch
+}
+
+// watch is a line OnLine waits for.
+type watch struct {
+	line string
+	fn   func()
 }
 
 // NewTail returns a Tail that keeps the last n lines (n >= 1).
@@ -29,8 +36,24 @@ func NewTail(n int) *Tail {
 	return &Tail{n: n}
 }
 
+// OnLine calls fn once, from the writing goroutine, when a complete line
+// equal to line is written: how the harness hears a child's protocol
+// lines (c10k load's "started") on the stream it keeps for a crash. fn
+// must not block the writer.
+func (t *Tail) OnLine(line string, fn func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.watches = append(t.watches, watch{line, fn})
+}
+
 // Write records p; it never fails.
 func (t *Tail) Write(p []byte) (int, error) {
+	var fire []func()
+	defer func() {
+		for _, fn := range fire {
+			fn()
+		}
+	}()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.total += int64(len(p))
@@ -42,6 +65,7 @@ func (t *Tail) Write(p []byte) (int, error) {
 			break
 		}
 		t.appendPartial(rest[:i])
+		fire = t.match(fire)
 		t.push(string(t.partial))
 		t.partial = t.partial[:0]
 		rest = rest[i+1:]
@@ -54,6 +78,21 @@ func (t *Tail) appendPartial(b []byte) {
 		b = b[:max(room, 0)]
 	}
 	t.partial = append(t.partial, b...)
+}
+
+// match takes the watches the current line completes off the list and
+// adds their functions to fire.
+func (t *Tail) match(fire []func()) []func() {
+	kept := t.watches[:0]
+	for _, w := range t.watches {
+		if w.line == string(t.partial) {
+			fire = append(fire, w.fn)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	t.watches = kept
+	return fire
 }
 
 func (t *Tail) push(line string) {

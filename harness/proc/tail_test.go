@@ -44,3 +44,34 @@ func TestTailBoundsALongLine(t *testing.T) {
 		t.Errorf("Bytes = %d", tl.Bytes())
 	}
 }
+
+func TestTailOnLine(t *testing.T) {
+	tests := []struct {
+		name   string
+		writes []string
+		want   int
+	}{
+		{name: "happy whole line", writes: []string{"x\nc10k load: started\ny\n"}, want: 1},
+		{name: "happy split across writes", writes: []string{"c10k lo", "ad: started", "\n"}, want: 1},
+		{name: "happy once though said twice", writes: []string{"c10k load: started\nc10k load: started\n"}, want: 1},
+		{name: "sad unterminated", writes: []string{"c10k load: started"}, want: 0},
+		{name: "sad longer line", writes: []string{"c10k load: started late\n"}, want: 0},
+		{name: "sad prefix only", writes: []string{"c10k load: start\n"}, want: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tl := NewTail(2)
+			calls := 0
+			tl.OnLine("c10k load: started", func() {
+				calls++
+				tl.Lines() // runs after the writer let go of the lock
+			})
+			for _, w := range tc.writes {
+				tl.Write([]byte(w))
+			}
+			if calls != tc.want {
+				t.Errorf("fn called %d times, want %d", calls, tc.want)
+			}
+		})
+	}
+}

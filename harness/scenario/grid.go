@@ -111,7 +111,10 @@ func Grid(name string) ([]results.ScenarioConfig, error) {
 			Gather:      {1, 4, 16, 64},
 		}
 	case ScaleGrid:
-		d, w = 2, 0.5
+		// Long enough for the sample taken as the pool is whole to land in
+		// the window: counting the sockets of a million connections takes
+		// the kernel seconds (0.5 s at 200,000 here).
+		d, w = 6, 0.5
 		lv = map[string][]int{Scale: {10000, 20000, 50000, 100000, 200000, 500000, 1000000}}
 		order = []string{Scale}
 	default:

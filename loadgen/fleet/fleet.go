@@ -144,7 +144,13 @@ func Run(ctx context.Context, c Config) (*loadgen.Result, error) {
 		procs[i] = p
 	}
 	released := make(chan time.Time, 1)
-	go func() { released <- startTogether(ctx, procs) }()
+	go func() {
+		at := startTogether(ctx, procs)
+		if c.Options.Started != nil && ctx.Err() == nil {
+			c.Options.Started()
+		}
+		released <- at
+	}()
 	var wg sync.WaitGroup
 	started := make(chan error, len(procs))
 	for _, p := range procs {

@@ -15,6 +15,11 @@ import (
 // Merge adds up by index, are the same seconds.
 const Ready = "c10k load: ready"
 
+// Started is the line c10k load -say-started writes on stderr as the
+// warm-up begins (loadgen.Options.Started): the idle pool is open from
+// then until the measured window ends.
+const Started = "c10k load: started"
+
 // Gate is the loadgen.Options.Gate of a load process that Run started:
 // it says Ready on out and waits for in to close.
 func Gate(in io.Reader, out io.Writer) func(ctx context.Context) error {
