@@ -61,12 +61,13 @@ func readHandoff(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-// acceptHandoff is accept4(2) on a blocking listener, P handed off first.
-// The NULL address arguments ask for no peer address.
-func acceptHandoff(lfd int, flags int) (int, error) {
-	fd, errno := blockingSyscall(unix.SYS_ACCEPT4, uintptr(lfd), 0, 0, uintptr(flags))
+// pollHandoff is ppoll(2) on one descriptor with no timeout, P handed off
+// first: it returns once pfd's events are ready (or on a signal). pfd
+// must be on the heap, where it does not move while the kernel writes it.
+func pollHandoff(pfd *unix.PollFd) error {
+	_, errno := blockingSyscall(unix.SYS_PPOLL, uintptr(unsafe.Pointer(pfd)), 1, 0, 0)
 	if errno != 0 {
-		return -1, errno
+		return errno
 	}
-	return int(fd), nil
+	return nil
 }

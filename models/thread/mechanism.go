@@ -15,7 +15,9 @@ type Mechanism int
 const (
 	// ProcsHandoff, the default: GOMAXPROCS grown with the connection
 	// threads up to the bound (procs.go), and read(2) and accept(2) hand
-	// the P off as they enter the kernel (handoff.go). With spare Ps, a
+	// the P off as they enter the kernel (handoff.go), and a goroutine
+	// parked in the network poller keeps those hand-offs from waking a
+	// thread to poll (poller.go). With spare Ps, a
 	// thread that blocks parks its P on the idle list without waking
 	// anyone, and a thread that wakes takes an idle P at once: the kernel
 	// alone decides which thread runs, as for threads in C. Past the bound
@@ -40,10 +42,15 @@ const (
 	// blocks one thread; the goroutine locks itself as it ends, so the
 	// thread it ends on exits with it.
 	Unlocked
+	// BareHandoff is ProcsHandoff without the goroutine parked in the
+	// network poller (poller.go): the default before it was found that
+	// every read handing off the last running P woke a thread to poll the
+	// network, which went straight back to sleep.
+	BareHandoff
 )
 
 var mechanismNames = [...]string{ProcsHandoff: "procs-handoff", Block: "block", Procs: "procs",
-	Handoff: "handoff", Unlocked: "unlocked"}
+	Handoff: "handoff", Unlocked: "unlocked", BareHandoff: "procs-handoff-bare"}
 
 func (m Mechanism) String() string { return mechanismNames[m] }
 
@@ -92,7 +99,11 @@ func maxProcsFromEnv() int {
 func (m Mechanism) locked() bool { return m != Unlocked }
 
 // growsProcs reports whether GOMAXPROCS follows the connection threads.
-func (m Mechanism) growsProcs() bool { return m == Procs || m == ProcsHandoff }
+func (m Mechanism) growsProcs() bool { return m == Procs || m == ProcsHandoff || m == BareHandoff }
+
+// parksPoller reports whether a goroutine waits in the network poller for
+// the server's life, so that no read's hand-off wakes a thread to poll.
+func (m Mechanism) parksPoller() bool { return m.handsOff() && m != BareHandoff }
 
 // handsOff reports whether blocking calls give the P up as they enter the kernel.
 func (m Mechanism) handsOff() bool { return m != Block && m != Procs }
