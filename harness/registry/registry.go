@@ -220,9 +220,10 @@ var apacheProxy = []string{ApacheModules + "/mod_proxy.so", ApacheModules + "/mo
 // Names of the servers the report's claims are about. They are entries of
 // Servers; a test checks that each is.
 const (
-	Thread = "thread"
-	Epoll  = "epoll"
-	Nginx  = "nginx"
+	Thread       = "thread"
+	Epoll        = "epoll"
+	Nginx        = "nginx"
+	ApacheWorker = "apache-worker"
 )
 
 // Lookup returns the named server.

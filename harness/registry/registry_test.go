@@ -55,7 +55,7 @@ func TestEntriesAreWhole(t *testing.T) {
 // TestNamedServersAreInTheTable: the names the report's claims use are
 // entries.
 func TestNamedServersAreInTheTable(t *testing.T) {
-	for _, n := range []string{registry.Thread, registry.Epoll, registry.Nginx} {
+	for _, n := range []string{registry.Thread, registry.Epoll, registry.Nginx, registry.ApacheWorker} {
 		if _, ok := registry.Lookup(n); !ok {
 			t.Errorf("%s is not in the registry", n)
 		}

@@ -113,7 +113,38 @@ func threadCostClaim(v view) Claim {
 	if fs := v.failures("concurrency", registry.Thread); len(fs) > 0 {
 		c.Evidence = append(c.Evidence, "The thread model failed under load: "+failureList("concurrency", fs)+".")
 	}
+	if line := besideApacheWorker(v); line != "" {
+		c.Evidence = append(c.Evidence, line)
+	}
 	c.Evidence = append(c.Evidence, "Creating a thread was not timed on its own: each connection's setup includes it, "+
 		"so its cost is inside the throughput and latency figures rather than shown apart.")
 	return c
+}
+
+// besideApacheWorker sets the thread model's cost per request beside
+// Apache worker's, a thread-per-connection server in C, at each
+// concurrency both served: what Go's runtime adds to a kernel thread's
+// cost shows as the difference. "" when the run lacks either.
+func besideApacheWorker(v view) string {
+	sc, ok := v.get("concurrency", registry.Thread)
+	if !ok {
+		return ""
+	}
+	var parts []string
+	for _, lt := range sc.Levels {
+		la, ok := v.at("concurrency", registry.ApacheWorker, lt.Level, results.HasRPS)
+		if !ok || !results.HasRPS(lt) {
+			continue
+		}
+		t, a := lt.Summary, la.Summary
+		parts = append(parts, fmt.Sprintf("C=%s: %s, %s switches, %s busy against %s, %s, %s",
+			units.Count(float64(lt.Level)),
+			fmtLatency(t.ServerCPUPerReqUS.Median), fmtRatio(t.CtxSwitchesPerReq.Median), fmtPercent(t.ServerCPUUtil.Median),
+			fmtLatency(a.ServerCPUPerReqUS.Median), fmtRatio(a.CtxSwitchesPerReq.Median), fmtPercent(a.ServerCPUUtil.Median)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Server CPU per request, context switches per request and the server's CPU busy share, thread model against " +
+		registry.ApacheWorker + " (a thread per connection, in C): " + strings.Join(parts, "; ") + "."
 }
