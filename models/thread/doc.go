@@ -35,8 +35,51 @@
 //     another and wakes that one). Many Ps cost more than they give: on
 //     one CPU every stop of the world must stop every P, each on a thread
 //     the kernel runs first.
+//   - A goroutine waits in the network poller for the server's life, on a
+//     pipe that never receives a byte (poller.go). When a read hands off
+//     the last running P, the runtime wakes a thread "to poll the network"
+//     unless one already sits in epoll_wait; that thread finds nothing and
+//     sleeps again, two context switches on top of the read's own. The
+//     parked goroutine keeps one thread in epoll_wait instead.
+//   - The acceptor accepts without giving up its P while the backlog holds
+//     connections (a non-blocking listener) and sleeps in ppoll(2), P
+//     handed off, only when it is empty. A blocking accept(2) with the
+//     hand-off sent the acceptor to the back of the queue for a P after
+//     every connection: with a few hundred connection threads busy it took
+//     about 50 connections a second, and in the reference run 730 of the
+//     1,000 connections at C=1k sat in the backlog for the whole level.
 //
 // # The candidates, measured (scripts/measure-thread.sh)
+//
+// The parked poller, with the acceptor fix in both rows, on a 2-vCPU AMD
+// EPYC KVM guest (3 s runs, median of 3; cs: voluntary context switches
+// per request; MECHS="procs-handoff procs-handoff-bare apache" RUNS=3
+// DURATION=3 scripts/measure-thread.sh all):
+//
+//	wrk -t1               C=10                  C=100                 C=1000                C=10k
+//	                      req/s  busy us   cs   req/s  busy us   cs   req/s  busy us   cs   req/s busy us   cs
+//	procs-handoff         56.3k  98%  18  0.07  31.0k  99%  32  0.84  20.1k  99%  52  0.08  8.2k  99% 149  1.14
+//	procs-handoff-bare    43.7k  98%  23  0.61  33.4k  99%  30  0.76  18.7k  99%  56  0.02  8.8k  99% 141  0.31
+//	Apache worker         12.7k  98%  81  0.54  12.9k  98%  78  0.48  11.0k  95%  93  0.59  8.4k  81% 107  0.92
+//	c10k load
+//	procs-handoff         61.5k  93%  16  0.06  32.5k  94%  31  0.98  16.9k  97%  64  1.03  9.2k  90% 177  0.19
+//	procs-handoff-bare    43.4k  94%  23  0.53  32.7k  94%  31  0.91  17.2k  97%  62  1.01  8.9k  98% 168  1.58
+//	Apache worker         13.2k  94%  75  0.25  12.3k  93%  82  0.26  12.1k  92%  84  0.37  7.0k  32% 170  1.69
+//
+// p99, wrk, procs-handoff: 5.5 / 7.0 / 100 / 1640 ms (before the acceptor
+// fix, 867 ms at C=1k: most connections waited in the backlog). The
+// poller pays at low concurrency, where the last P goes idle on most
+// reads: at C=10, 29% more requests for 25% less CPU each and a tenth of
+// the context switches. At C=1 (single runs) it took the switches from 1.5
+// to 0.65 and the CPU from 36 to 28 us a request. Above that the Ps stay
+// busy and the two rows agree within the runs' spread. Per idle connection
+// at 10,000: 21.1 KiB PSS and 1.00 thread for both; the poller costs one
+// goroutine, one pipe and the one thread asleep in epoll_wait, whatever
+// the connection count. At every level up to 10k the thread model now
+// switches about once a request or less: its read's block and wake-up.
+//
+// The earlier pass, before the poller and the acceptor fix, on another
+// session's CPU (4 s runs):
 //
 // Server pinned to CPU 0 with GOMAXPROCS unset (as the harness runs it),
 // the client on CPU 1, 4 s runs, median of 3 (one run at 10k), on a quiet
@@ -80,7 +123,7 @@
 // the Ps.
 //
 // C10K_THREAD_MECH selects another candidate (block, procs, handoff,
-// unlocked) and C10K_THREAD_MAXPROCS the bound, for the comparison only;
+// unlocked, procs-handoff-bare) and C10K_THREAD_MAXPROCS the bound, for the comparison only;
 // the harness sets neither.
 //
 // -wait is a time.Sleep on the connection's thread: the locked goroutine
