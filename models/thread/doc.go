@@ -73,7 +73,7 @@
 // the context switches. At C=1 (single runs) it took the switches from 1.5
 // to 0.65 and the CPU from 36 to 28 us a request. Above that the Ps stay
 // busy and the two rows agree within the runs' spread. Per idle connection
-// at 10,000: 21.1 KiB PSS and 1.00 thread for both; the poller costs one
+// at 10,000: 20.6 KiB PSS (21,130 and 21,105 B) and 1.00 thread for both; the poller costs one
 // goroutine, one pipe and the one thread asleep in epoll_wait, whatever
 // the connection count. At every level up to 10k the thread model now
 // switches about once a request or less: its read's block and wake-up.
