@@ -9,7 +9,6 @@ import (
 
 	"c10k/harness/proc"
 	"c10k/harness/results"
-	"c10k/harness/sampler"
 	"c10k/harness/scenario"
 )
 
@@ -107,11 +106,9 @@ func (h *harness) startBackend(sc results.ScenarioConfig, epoch time.Time) (*bac
 	if err != nil {
 		return b, err
 	}
+	b.smp = h.newProbe(p, sess, b.port, epoch)
 	if sess != nil {
-		b.smp = newSessionProbe(sess, epoch, h.opt.Period)
-		_, _ = b.smp.Take()
-	} else {
-		b.smp = sampler.Start(sampler.Config{Root: p.(*proc.Process).PID(), Port: b.port, Period: h.opt.Period, Epoch: epoch})
+		_, _ = b.smp.Take() // the local sampler takes its first at once
 	}
 	return b, nil
 }

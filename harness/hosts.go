@@ -12,6 +12,7 @@ import (
 	"c10k/harness/proc"
 	"c10k/harness/procfs"
 	"c10k/harness/results"
+	"c10k/harness/sampler"
 	"c10k/hosts"
 	"c10k/hosts/agent"
 )
@@ -239,6 +240,17 @@ func (h *harness) startChild(spec proc.Spec, bin, addr string, port int, epoch t
 		return nil, nil, err
 	}
 	return s, s, nil
+}
+
+// newProbe starts sampling what startChild started, counting the
+// connections to port: through the agent's session on the server host
+// when there is one, or with a sampler of the process tree here (a
+// *proc.Process, as startChild returns with no session).
+func (h *harness) newProbe(c child, sess *agent.Session, port int, epoch time.Time) probe {
+	if sess != nil {
+		return newSessionProbe(sess, epoch, h.opt.Period)
+	}
+	return sampler.Start(sampler.Config{Root: c.(*proc.Process).PID(), Port: port, Period: h.opt.Period, Epoch: epoch})
 }
 
 // sessionProbe samples through an agent's session. The agent samples from

@@ -13,7 +13,6 @@ import (
 
 	"c10k/harness/proc"
 	"c10k/harness/results"
-	"c10k/harness/sampler"
 	"c10k/harness/scenario"
 	"c10k/loadgen"
 	"c10k/loadgen/fleet"
@@ -212,11 +211,7 @@ func (lv *level) startServer() bool {
 // takeBaseline starts sampling, lets the server settle and samples it
 // before any connection; false when it exited or the run is ending.
 func (lv *level) takeBaseline() (results.Sample, bool) {
-	if lv.rs.sess != nil {
-		lv.smp = newSessionProbe(lv.rs.sess, lv.epoch, lv.h.opt.Period)
-	} else {
-		lv.smp = sampler.Start(sampler.Config{Root: lv.rs.p.(*proc.Process).PID(), Port: lv.rs.port, Period: lv.h.opt.Period, Epoch: lv.epoch})
-	}
+	lv.smp = lv.h.newProbe(lv.rs.p, lv.rs.sess, lv.rs.port, lv.epoch)
 	select {
 	case <-time.After(settle):
 	case <-lv.rs.p.Exited():
