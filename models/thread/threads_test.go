@@ -76,6 +76,19 @@ func TestRefuseOverThreadLimit(t *testing.T) {
 	}
 	s.limits.MaxConns = 3
 	addr := modeltest.Serve(t, s)
+	// Serve's readiness probe was a connection too: its thread must be
+	// gone before the three are counted.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.mu.Lock()
+		n := len(s.conns)
+		s.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still held 5 s after the readiness probe", n)
+		}
+	}
 	held := make([]*modeltest.Client, 0, 3)
 	for range 3 {
 		c := modeltest.Dial(t, addr)
