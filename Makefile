@@ -58,7 +58,7 @@ bench-full: build
 	$(BIN) report -in $(OUT) $(SCALE_FLAG) -out REPORT.md
 
 # bench-scale: idle connections from 10k toward 1M over several server and
-# load processes, kernel limits raised for the run and put back (~10 min);
+# load processes, kernel limits raised for the run and put back (~25 min);
 # then figure 17 and the report of $(OUT) with its scale section (of the
 # scale run alone when $(OUT) holds no run yet).
 bench-scale: build
