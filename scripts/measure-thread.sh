@@ -104,24 +104,35 @@ client_run() {
 }
 
 # point MECH CLIENT CONNS: RUNS runs, one line of medians (and the spread of req/s).
+# CPU and context switches are read over the middle half of each run, while
+# every connection's thread is alive: a thread that ends takes its counts
+# with it, so snapshots before and after the run miss every connection
+# thread (an earlier version did, and undercounted).
 point() {
-  local mech=$1 client=$2 c=$3 run t0 t1 w0 w1 n p99 vol inv
+  local mech=$1 client=$2 c=$3 run t0 t1 w0 w1 n p99 vol inv cpid
   : >"$WORK/pts"
   for run in $(seq 1 "$RUNS"); do
     start_mech "$mech" "$PORT"
+    client_run "$client" "$c" >"$WORK/res" &
+    cpid=$!
+    sleep "$(awk -v d="$DURATION" 'BEGIN {print d/4}')"
     ctxsw_snapshot "$SERVER_PID" >"$WORK/cs0"
     t0=$(cpu_ticks "$SERVER_PID"); w0=$(now_ns)
-    read -r n p99 < <(client_run "$client" "$c")
+    sleep "$(awk -v d="$DURATION" 'BEGIN {print d/2}')"
     t1=$(cpu_ticks "$SERVER_PID"); w1=$(now_ns)
     ctxsw_snapshot "$SERVER_PID" >"$WORK/cs1"
+    wait "$cpid" || true
+    read -r n p99 <"$WORK/res"
     read -r vol inv < <(ctxsw_delta "$WORK/cs0" "$WORK/cs1")
     stop_server
-    # ticks are 10 ms: busy % = ticks*1e7 ns / wall ns * 100; us/req = ticks*1e4 / n
+    # ticks are 10 ms: busy % = ticks*1e7 ns / wall ns * 100; per request,
+    # over the middle half, at the run's mean rate n/dur.
     awk -v n="$n" -v p="$p99" -v d=$((t1 - t0)) -v w=$((w1 - w0)) -v v="$vol" -v i="$inv" -v dur="$DURATION" 'BEGIN {
       # No answer at all (a level the server never opened): per-request
       # columns are meaningless, printed as 0 beside 0 req/s.
       if (n == 0) {printf "0 0 %.1f 0 0 0\n", d*1e9/w; exit}
-      printf "%.0f %.0f %.1f %.2f %.3f %.3f\n", n/dur, p, d*1e9/w, d*1e4/n, v/n, i/n }' >>"$WORK/pts"
+      r = n/dur*w/1e9
+      printf "%.0f %.0f %.1f %.2f %.3f %.3f\n", n/dur, p, d*1e9/w, d*1e4/r, v/r, i/r }' >>"$WORK/pts"
     printf '  %-8s %-4s c=%-5s run %d: %s\n' "$mech" "$client" "$c" "$run" "$(tail -1 "$WORK/pts")" >&2
   done
   local col med=()

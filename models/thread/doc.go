@@ -27,14 +27,13 @@
 //     do (handoff.go says what that asks of the caller). write(2) keeps
 //     the ordinary call: it rarely blocks.
 //   - GOMAXPROCS grows with the connection threads, in doubling steps (each
-//     change stops the world), up to 8 per CPU (procs.go). With a spare P,
-//     a thread that blocks parks its P on the idle list and wakes nobody;
-//     with one P only, the hand-off wakes a thread to look for work on
-//     every blocking read, and a thread that wakes without a P needs two
-//     wake-ups (an idle thread takes the P, finds the goroutine locked to
-//     another and wakes that one). Many Ps cost more than they give: on
-//     one CPU every stop of the world must stop every P, each on a thread
-//     the kernel runs first.
+//     change stops the world), up to 1,024 per CPU (procs.go). With a
+//     spare P, a thread that blocks parks its P on the idle list and wakes
+//     nobody, and a thread that wakes takes an idle P at once; a thread
+//     that wakes without one needs two more wake-ups (an idle thread takes
+//     the next free P, finds the goroutine locked to another and wakes
+//     that one). Ps cost memory and stop-the-world time (mechanism.go),
+//     which is what the bound limits.
 //   - A goroutine waits in the network poller for the server's life, on a
 //     pipe that never receives a byte (poller.go). When a read hands off
 //     the last running P, the runtime wakes a thread "to poll the network"
@@ -51,35 +50,48 @@
 //
 // # The candidates, measured (scripts/measure-thread.sh)
 //
-// The parked poller, with the acceptor fix in both rows, on a 2-vCPU AMD
-// EPYC KVM guest (3 s runs, median of 3; cs: voluntary context switches
-// per request; MECHS="procs-handoff procs-handoff-bare apache" RUNS=3
-// DURATION=3 scripts/measure-thread.sh all):
+// On a 2-vCPU AMD EPYC KVM guest, server on CPU 0, client on CPU 1, 4 s
+// runs, median of 3; busy, CPU and context switches (cs, voluntary, all
+// threads) read over the middle half of each run, while every connection
+// thread lives. "bound 8" is the model before the bound was raised (the
+// poller and the acceptor fix included), with C10K_THREAD_MAXPROCS=8:
 //
 //	wrk -t1               C=10                  C=100                 C=1000                C=10k
 //	                      req/s  busy us   cs   req/s  busy us   cs   req/s  busy us   cs   req/s busy us   cs
-//	procs-handoff         56.3k  98%  18  0.07  31.0k  99%  32  0.84  20.1k  99%  52  0.08  8.2k  99% 149  1.14
-//	procs-handoff-bare    43.7k  98%  23  0.61  33.4k  99%  30  0.76  18.7k  99%  56  0.02  8.8k  99% 141  0.31
-//	Apache worker         12.7k  98%  81  0.54  12.9k  98%  78  0.48  11.0k  95%  93  0.59  8.4k  81% 107  0.92
+//	procs-handoff         59.1k  98%  16  1.11  38.4k  99%  25  1.01  22.0k  99%  45  1.16  6.9k  99% 141  0.67
+//	bound 8               52.3k  97%  19  1.12  23.2k 100%  44  2.77  14.4k 100%  69  3.40  6.7k  99% 150  0.23
+//	Apache worker         12.5k  98%  79  0.70   9.0k  99% 110  0.75   8.7k  96% 111  0.75  7.5k  95% 125  1.00
 //	c10k load
-//	procs-handoff         61.5k  93%  16  0.06  32.5k  94%  31  0.98  16.9k  97%  64  1.03  9.2k  90% 177  0.19
-//	procs-handoff-bare    43.4k  94%  23  0.53  32.7k  94%  31  0.91  17.2k  97%  62  1.01  8.9k  98% 168  1.58
-//	Apache worker         13.2k  94%  75  0.25  12.3k  93%  82  0.26  12.1k  92%  84  0.37  7.0k  32% 170  1.69
+//	procs-handoff         49.7k  98%  20  1.03  30.1k  99%  33  0.30  21.6k  99%  46  1.12  (1)
+//	bound 8               51.8k  97%  19  1.09  24.3k 100%  41  2.95  14.9k 100%  67  3.47  7.8k  98% 127  3.43
+//	Apache worker         12.3k  99%  80  0.52  10.0k  99%  99  0.57   9.8k  97%  99  0.49  4.7k  28%  59  0.55
 //
-// p99, wrk, procs-handoff: 5.5 / 7.0 / 100 / 1640 ms (before the acceptor
-// fix, 867 ms at C=1k: most connections waited in the backlog). The
-// poller pays at low concurrency, where the last P goes idle on most
-// reads: at C=10, 29% more requests for 25% less CPU each and a tenth of
-// the context switches. At C=1 (single runs) it took the switches from 1.5
-// to 0.65 and the CPU from 36 to 28 us a request. Above that the Ps stay
-// busy and the two rows agree within the runs' spread. Per idle connection
-// at 10,000: 20.6 KiB PSS (21,130 and 21,105 B) and 1.00 thread for both; the poller costs one
-// goroutine, one pipe and the one thread asleep in epoll_wait, whatever
-// the connection count. At every level up to 10k the thread model now
-// switches about once a request or less: its read's block and wake-up.
+// (1) At 10k with c10k load, which opens the connections within its
+// request timeout and starts at once (-warmup 0), runs served 0 to 4.2k
+// req/s: raising GOMAXPROCS while the threads start stops the world seven
+// times, and some connections timed out. With a 3 s start before the
+// window the model served 9.4k req/s at 0.15 cs a request.
+//
+// With 8 Ps every thread that woke while all were busy queued for one
+// through a third thread: about three switches a request from C=100 up.
+// With the Ps following the threads the model switches about once a
+// request, a blocking read and its wake-up, up to 1k connections; at 10k,
+// past the bound, less, as requests wait in the sockets. The cost, at
+// 10,000 idle connections: PSS 24.0 KiB per connection against 20.6 KiB
+// (24,550 and 21,120 B; the 1,024 Ps, about 33 KiB each), 1.00 thread per
+// connection either way, and garbage-collector pauses while they opened
+// of 9.7 ms median and 67 ms at worst, against 0.33 and 0.43 ms.
+//
+// The parked poller, measured the same way with the first, flawed version
+// of the script (snapshots before and after each run, which lose the
+// threads of the connections that closed at its end: the cs figures of
+// that pass are too low and are left out): at C=10 with 8 Ps, 56.3k req/s
+// and 17.6 us a request with it, 43.7k and 23.4 us without
+// (procs-handoff-bare); above that the two agreed within the spread.
 //
 // The earlier pass, before the poller and the acceptor fix, on another
-// session's CPU (4 s runs):
+// session's CPU (4 s runs; its cs figures have the same flaw, and at
+// C=1000 most of its connections waited in the backlog):
 //
 // Server pinned to CPU 0 with GOMAXPROCS unset (as the harness runs it),
 // the client on CPU 1, 4 s runs, median of 3 (one run at 10k), on a quiet
@@ -105,14 +117,13 @@
 // thread for procs-handoff and handoff alike, as before the change: the
 // mechanism costs no memory per connection.
 //
-// The choice, procs-handoff with 8 Ps per CPU: the old model leaves the CPU
-// idle while threads wait on sysmon (71-87% busy). The hand-off alone frees
-// the CPU but adds a wake-up per request (about one context switch per
-// request at C<=100) and, when a thread wakes without a P, a hand-over
-// between two threads, so it spends more CPU per request. Spare Ps remove
-// most of both: the kernel runs the woken thread, which finds an idle P.
-// At 10k connections the block model spends less CPU per request, but it
-// leaves a quarter of the CPU idle and its p99 is four times as long.
+// The choice, procs-handoff with up to 1,024 Ps per CPU: the old model
+// leaves the CPU idle while threads wait on sysmon (71-87% busy). The
+// hand-off alone frees the CPU but adds a wake-up per request and, when a
+// thread wakes without a P, a hand-over between two threads. Ps that
+// follow the threads remove both: the kernel runs the woken thread, which
+// finds an idle P, as a kernel thread in C would simply run. The price is
+// the Ps' memory and longer stop-the-world pauses, stated above.
 // A first pass also tried reading with MSG_DONTWAIT before handing off, to
 // skip the hand-off when the next request already waits; it did not
 // clearly help and is not kept.
@@ -123,8 +134,8 @@
 // the Ps.
 //
 // C10K_THREAD_MECH selects another candidate (block, procs, handoff,
-// unlocked, procs-handoff-bare) and C10K_THREAD_MAXPROCS the bound, for the comparison only;
-// the harness sets neither.
+// unlocked, procs-handoff-bare) and C10K_THREAD_MAXPROCS the bound, for
+// the comparison only; the harness sets neither.
 //
 // -wait is a time.Sleep on the connection's thread: the locked goroutine
 // parks and its thread sleeps with it, one blocked thread per waiting
