@@ -137,8 +137,8 @@ var Servers = []Entry{
 		About: "one OS thread per connection, blocking read(2)/write(2) (Apache worker's shape)",
 		Runtime: "each connection's goroutine locked to its own OS thread; reads hand the P to the scheduler as they block " +
 			"(runtime.entersyscallblock), a goroutine parked in the network poller keeps those hand-offs from waking a thread, " +
-			"and GOMAXPROCS grows with the threads up to 1,024 per CPU, so a thread that wakes finds a free P and runs at once, " +
-			"as a kernel thread would (models/thread/doc.go compares the alternatives and states the Ps' memory and GC cost)",
+			"and GOMAXPROCS grows with the threads up to 8 per CPU, so a thread that wakes runs at once instead of waiting on sysmon " +
+			"(models/thread/doc.go compares the alternatives, more Ps among them)",
 		New: func(c server.Config) (server.Server, error) { return thread.New(c) },
 		// -procs N splits the machine's thread limits between the N
 		// processes (models/thread/limits.go): it lifts the descriptor

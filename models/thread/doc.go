@@ -27,13 +27,12 @@
 //     do (handoff.go says what that asks of the caller). write(2) keeps
 //     the ordinary call: it rarely blocks.
 //   - GOMAXPROCS grows with the connection threads, in doubling steps (each
-//     change stops the world), up to 1,024 per CPU (procs.go). With a
-//     spare P, a thread that blocks parks its P on the idle list and wakes
-//     nobody, and a thread that wakes takes an idle P at once; a thread
-//     that wakes without one needs two more wake-ups (an idle thread takes
-//     the next free P, finds the goroutine locked to another and wakes
-//     that one). Ps cost memory and stop-the-world time (mechanism.go),
-//     which is what the bound limits.
+//     change stops the world), up to 8 per CPU (procs.go). With a spare P,
+//     a thread that blocks parks its P on the idle list and wakes nobody,
+//     and a thread that wakes takes an idle P at once; a thread that wakes
+//     without one needs two more wake-ups (an idle thread takes the next
+//     free P, finds the goroutine locked to another and wakes that one).
+//     More Ps would spare those, and cost more than they give (below).
 //   - A goroutine waits in the network poller for the server's life, on a
 //     pipe that never receives a byte (poller.go). When a read hands off
 //     the last running P, the runtime wakes a thread "to poll the network"
@@ -53,34 +52,41 @@
 // On a 2-vCPU AMD EPYC KVM guest, server on CPU 0, client on CPU 1, 4 s
 // runs, median of 3; busy, CPU and context switches (cs, voluntary, all
 // threads) read over the middle half of each run, while every connection
-// thread lives. "bound 8" is the model before the bound was raised (the
-// poller and the acceptor fix included), with C10K_THREAD_MAXPROCS=8:
+// thread lives. "1,024 Ps" is the bound raised from 8 to 1,024 per CPU
+// (C10K_THREAD_MAXPROCS=1024), the candidate that came closest to a
+// kernel's thread scheduling:
 //
 //	wrk -t1               C=10                  C=100                 C=1000                C=10k
 //	                      req/s  busy us   cs   req/s  busy us   cs   req/s  busy us   cs   req/s busy us   cs
-//	procs-handoff         59.1k  98%  16  1.11  38.4k  99%  25  1.01  22.0k  99%  45  1.16  6.9k  99% 141  0.67
-//	bound 8               52.3k  97%  19  1.12  23.2k 100%  44  2.77  14.4k 100%  69  3.40  6.7k  99% 150  0.23
+//	procs-handoff (8 Ps)  52.3k  97%  19  1.12  23.2k 100%  44  2.77  14.4k 100%  69  3.40  6.7k  99% 150  0.23
+//	1,024 Ps              59.1k  98%  16  1.11  38.4k  99%  25  1.01  22.0k  99%  45  1.16  6.9k  99% 141  0.67
 //	Apache worker         12.5k  98%  79  0.70   9.0k  99% 110  0.75   8.7k  96% 111  0.75  7.5k  95% 125  1.00
 //	c10k load
-//	procs-handoff         49.7k  98%  20  1.03  30.1k  99%  33  0.30  21.6k  99%  46  1.12  (1)
-//	bound 8               51.8k  97%  19  1.09  24.3k 100%  41  2.95  14.9k 100%  67  3.47  7.8k  98% 127  3.43
+//	procs-handoff (8 Ps)  51.8k  97%  19  1.09  24.3k 100%  41  2.95  14.9k 100%  67  3.47  7.8k  98% 127  3.43
+//	1,024 Ps              49.7k  98%  20  1.03  30.1k  99%  33  0.30  21.6k  99%  46  1.12  (1)
 //	Apache worker         12.3k  99%  80  0.52  10.0k  99%  99  0.57   9.8k  97%  99  0.49  4.7k  28%  59  0.55
 //
-// (1) At 10k with c10k load, which opens the connections within its
-// request timeout and starts at once (-warmup 0), runs served 0 to 4.2k
-// req/s: raising GOMAXPROCS while the threads start stops the world seven
-// times, and some connections timed out. With a 3 s start before the
-// window the model served 9.4k req/s at 0.15 cs a request.
+// (1) 0 to 4.2k req/s: c10k load starts at once (-warmup 0), and runs
+// lost connections that timed out while the server started its threads.
 //
-// With 8 Ps every thread that woke while all were busy queued for one
-// through a third thread: about three switches a request from C=100 up.
-// With the Ps following the threads the model switches about once a
-// request, a blocking read and its wake-up, up to 1k connections; at 10k,
-// past the bound, less, as requests wait in the sockets. The cost, at
-// 10,000 idle connections: PSS 24.0 KiB per connection against 20.6 KiB
-// (24,550 and 21,120 B; the 1,024 Ps, about 33 KiB each), 1.00 thread per
-// connection either way, and garbage-collector pauses while they opened
-// of 9.7 ms median and 67 ms at worst, against 0.33 and 0.43 ms.
+// With 8 Ps every thread that wakes while all are busy queues for one
+// through a third thread: about three switches a request from C=100 up,
+// where Apache worker, a thread per connection in C, makes under one.
+// With 1,024 Ps the model switches about once a request, a blocking read
+// and its wake-up, up to 1k connections, and serves 1.5 times as much.
+// It is not kept. Its cost at 10,000 idle connections: PSS 24.0 KiB per
+// connection against 20.6 KiB (24,550 and 21,120 B; about 33 KiB per P),
+// and garbage-collector pauses while they opened of 9.7 ms median and
+// 67 ms at worst, against 0.33 and 0.43 ms: the runtime gives a quarter
+// of the Ps to the collector's mark workers and stops every P at each
+// stop of the world. In the reference harness, whose levels start as
+// their connections arrive, that made the model slow to take a burst of
+// connections: at C=1k 499 of them, at 4k 1,966 and at 10k 3,219 still
+// waited in the backlog in the window, and C=10k served 2.0k req/s
+// against 8.5k with 8 Ps (commit 015f049, stopped after the concurrency
+// scenario). So what the runtime adds on top of a kernel thread is, with
+// 8 Ps, about two context switches a request under load, and the way to
+// avoid them costs memory per P and GC time that grow with the Ps.
 //
 // The parked poller, measured the same way with the first, flawed version
 // of the script (snapshots before and after each run, which lose the
@@ -117,13 +123,12 @@
 // thread for procs-handoff and handoff alike, as before the change: the
 // mechanism costs no memory per connection.
 //
-// The choice, procs-handoff with up to 1,024 Ps per CPU: the old model
-// leaves the CPU idle while threads wait on sysmon (71-87% busy). The
-// hand-off alone frees the CPU but adds a wake-up per request and, when a
-// thread wakes without a P, a hand-over between two threads. Ps that
-// follow the threads remove both: the kernel runs the woken thread, which
-// finds an idle P, as a kernel thread in C would simply run. The price is
-// the Ps' memory and longer stop-the-world pauses, stated above.
+// The choice, procs-handoff with 8 Ps per CPU: the old model leaves the
+// CPU idle while threads wait on sysmon (71-87% busy). The hand-off alone
+// frees the CPU but adds a wake-up per request and, when a thread wakes
+// without a P, a hand-over between two threads. A few spare Ps remove
+// most of that at low concurrency; more remove the rest under load, at
+// the price above.
 // A first pass also tried reading with MSG_DONTWAIT before handing off, to
 // skip the hand-off when the next request already waits; it did not
 // clearly help and is not kept.

@@ -67,14 +67,18 @@ const (
 // idle P; when every P is taken it queues, and the P it waits for is
 // handed over through a third thread (one woken to look for work, which
 // finds the goroutine locked to another and wakes that): about three
-// context switches a request instead of one. So the Ps follow the
-// connection threads, to this bound. What they cost, measured at 10,000
-// idle connections (doc.go): about 33 KiB each, 3.4 KiB per connection
-// with 1,024, and stop-the-world pauses that must stop every P: a median
-// of 9.7 ms and 67 ms at worst while the connections opened, against
-// 0.3 ms with 8 Ps. 8 per CPU, the bound before, left C=100 at 2.9
-// switches a request and 18.8k req/s, against 0.83 and 34.3k with 1,024.
-const maxProcsPerCPU = 1024
+// context switches a request instead of one, from C=100 up with 8 Ps.
+// Ps that follow the threads (1,024 per CPU) bring that down to about
+// one and serve C=100 at 38k req/s instead of 23k, once the connections
+// are open. But each P costs about 33 KiB, and the runtime sizes the
+// garbage collector by them (a quarter of the Ps as mark workers, every
+// stop of the world stopping every P): at 10,000 idle connections the
+// GC's pauses grew from 0.4 ms to 67 ms at worst, and in the reference
+// harness, whose levels start as their connections arrive, the model
+// then took so long to accept that half the connections at C=1k, and
+// most at 4k and 10k, were still in the backlog in the window (2.0k req/s
+// at C=10k, against 8.5k with 8 Ps). doc.go has the figures.
+const maxProcsPerCPU = 8
 
 // mechanismFromEnv reads MechanismEnv; unset means the default.
 func mechanismFromEnv() (Mechanism, error) {
