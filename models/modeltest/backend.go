@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"c10k/models/wire"
@@ -32,6 +33,7 @@ type backend struct {
 	delay    time.Duration
 	addr     string
 	ln       net.Listener
+	downFD   int // backendDown: the bound, not listening, socket holding the port
 	answer   []byte
 	requests atomic.Int64 // GETs received
 	accepted atomic.Int64 // connections accepted
@@ -42,17 +44,22 @@ type backend struct {
 }
 
 // startBackend runs a backend on 127.0.0.1:0 until close. A backendDown
-// backend's address is one a listener held a moment ago, now refused.
+// backend holds its port with a socket that is bound but does not listen,
+// so connections are refused and no other test's listener can take the
+// port meanwhile, as one freed could be under go test ./....
 func startBackend(mode backendMode, delay time.Duration) (*backend, error) {
+	if mode == backendDown {
+		fd, addr, err := boundNotListening()
+		if err != nil {
+			return nil, fmt.Errorf("backend: %w", err)
+		}
+		return &backend{mode: mode, addr: addr, downFD: fd}, nil
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("backend: %w", err)
 	}
 	b := &backend{mode: mode, delay: delay, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}}
-	if mode == backendDown {
-		ln.Close()
-		return b, nil
-	}
 	b.ln = ln
 	b.answer = wire.NewResponder(len("upstream\n")).Append(nil, &wire.Request{Method: []byte("GET"), Minor: 1, KeepAlive: true})
 	b.wg.Go(b.acceptLoop)
@@ -126,7 +133,30 @@ func (b *backend) respond(c net.Conn) bool {
 }
 
 // close stops the backend and ends its connections.
+// boundNotListening returns a TCP socket bound to a free loopback port,
+// not listening, and its address.
+func boundNotListening() (int, string, error) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, "", fmt.Errorf("socket: %w", err)
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		syscall.Close(fd)
+		return -1, "", fmt.Errorf("bind: %w", err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		syscall.Close(fd)
+		return -1, "", fmt.Errorf("getsockname: %w", err)
+	}
+	return fd, fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port), nil
+}
+
 func (b *backend) close() {
+	if b.mode == backendDown {
+		syscall.Close(b.downFD)
+		return
+	}
 	if b.ln == nil {
 		return
 	}
