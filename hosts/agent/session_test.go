@@ -9,31 +9,16 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"c10k/hosts"
+	"c10k/models/modeltest"
 )
 
-// syncBuffer is a bytes.Buffer a session writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is what a session writes while the test reads.
+type syncBuffer = modeltest.SyncBuffer
 
 // waitFor polls cond until it holds or d has passed, and says which.
 func waitFor(d time.Duration, cond func() bool) bool {

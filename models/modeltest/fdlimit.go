@@ -217,7 +217,7 @@ func answerAgain(c *client) error {
 type child struct {
 	cmd    *exec.Cmd
 	addr   string
-	errBuf *syncBuffer
+	errBuf *SyncBuffer
 }
 
 func (c *child) stderr() string { return c.errBuf.String() }
@@ -226,7 +226,7 @@ func startChild(t *testing.T, helperTest string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^"+helperTest+"$", "-test.count=1")
 	cmd.Env = append(os.Environ(), ChildEnv+"=1")
-	errBuf := &syncBuffer{}
+	errBuf := &SyncBuffer{}
 	cmd.Stderr = errBuf
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -356,19 +356,21 @@ func cpuTicks(pid int) (uint64, error) {
 	return utime + stime, nil
 }
 
-// syncBuffer collects the child's stderr while the test reads it.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer one goroutine (a child's stderr, a
+// logger) writes while the test reads it.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

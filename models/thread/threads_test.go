@@ -6,7 +6,6 @@ import (
 	"log"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -66,7 +65,7 @@ var spareThreads = 2 + max(runtime.GOMAXPROCS(0), maxProcsFromEnv())
 // TestRefuseOverThreadLimit lowers the connection limit and checks that a
 // connection over it is closed, logged, and that the server goes on.
 func TestRefuseOverThreadLimit(t *testing.T) {
-	var logBuf syncWriter
+	var logBuf modeltest.SyncBuffer
 	defer log.SetOutput(log.Writer())
 	log.SetOutput(&logBuf)
 
@@ -130,21 +129,4 @@ func TestServeTwice(t *testing.T) {
 	if err := s.Serve(); !errors.Is(err, ErrServing) {
 		t.Fatalf("second Serve = %v, want ErrServing", err)
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }
