@@ -270,3 +270,61 @@ func TestLinkTimeout(t *testing.T) {
 		t.Fatalf("poll %d, link timeout %d; want -ECANCELED and -ETIME", got[1], got[2])
 	}
 }
+
+// TestEnterBatch checks the batched wait on each of its edges: a batch
+// that is there returns it in one call, a batch that never fills still
+// returns the completion that came, and a wait with nothing to come ends.
+func TestEnterBatch(t *testing.T) {
+	r := newTestRing(t, flagSets)
+	if r.features&featMinTimeout == 0 {
+		t.Skip("the kernel has no minimum wait (IORING_FEAT_MIN_TIMEOUT, 6.12): EnterBatch waits for one")
+	}
+	count := func() (n int) {
+		for {
+			if _, ok := r.NextCQE(); !ok {
+				return n
+			}
+			n++
+		}
+	}
+	prep := func(f func(e *SQE)) {
+		e, err := r.SQE()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f(e)
+	}
+
+	// Three no-ops complete as they are submitted: all three are there
+	// when the one call returns.
+	for i := uint64(1); i <= 3; i++ {
+		prep(func(e *SQE) { e.PrepNop(i) })
+	}
+	if err := r.EnterBatch(3, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("a batch of 3 no-ops: %d completions after one EnterBatch, want 3", n)
+	}
+
+	// One timeout, and a batch of two asked for: the second never comes,
+	// so the wait must end with the one that did.
+	prep(func(e *SQE) { e.PrepTimeout(&shortTS, 7) })
+	deadline := time.Now().Add(5 * time.Second)
+	for n := 0; n == 0; n = count() {
+		if time.Now().After(deadline) {
+			t.Fatal("EnterBatch(2) never returned the one completion that came")
+		}
+		if err := r.EnterBatch(2, time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Nothing to come: the wait ends by itself (4 minimum waits), empty.
+	if err := r.EnterBatch(2, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d completions from an empty ring", n)
+	}
+}

@@ -19,7 +19,8 @@ const (
 	setupTaskrunFlag  = 1 << 9
 	setupSingleIssuer = 1 << 12
 	setupDeferTaskrun = 1 << 13
-	featSingleMmap    = 1 << 0 // the SQ and CQ rings share one mapping
+	featSingleMmap    = 1 << 0  // the SQ and CQ rings share one mapping
+	featMinTimeout    = 1 << 15 // io_uring_getevents_arg.min_wait_usec (6.12)
 )
 
 // Offsets to mmap the queues at, flags of the SQ ring's flags word, and
@@ -31,6 +32,7 @@ const (
 	sqCQOverflow       = 1 << 1 // completions wait on the kernel's overflow list
 	sqTaskrun          = 1 << 2 // completion work is pending: entering runs it
 	enterGetEvents     = 1 << 0
+	enterExtArg        = 1 << 3 // the last argument is an io_uring_getevents_arg
 	registerProbe      = 8
 	registerEnable     = 12
 	registerPbufRing   = 22
@@ -202,12 +204,32 @@ func sysRegister(fd int, op uint32, arg unsafe.Pointer, nargs uint32) error {
 // whether the call may sleep: only then does it go through the Go
 // scheduler's system call protocol (see Ring.Enter).
 func sysEnter(fd int, toSubmit, minComplete, flags uint32, blocking bool) (int, error) {
+	return sysEnterArg(fd, toSubmit, minComplete, flags, nil, blocking)
+}
+
+// geteventsArg is struct io_uring_getevents_arg, passed with
+// IORING_ENTER_EXT_ARG.
+type geteventsArg struct {
+	sigmask     uint64
+	sigmaskSize uint32
+	minWaitUsec uint32
+	ts          uint64 // a *timespec: the overall timeout
+}
+
+// sysEnterArg is sysEnter with an io_uring_getevents_arg; arg and the
+// timespec it points to must stay reachable, as the Ring's own fields do.
+func sysEnterArg(fd int, toSubmit, minComplete, flags uint32, arg *geteventsArg, blocking bool) (int, error) {
 	var n uintptr
 	var errno syscall.Errno
+	argsz := uintptr(0)
+	if arg != nil {
+		flags |= enterExtArg
+		argsz = unsafe.Sizeof(*arg)
+	}
 	if blocking {
-		n, _, errno = unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(fd), uintptr(toSubmit), uintptr(minComplete), uintptr(flags), 0, 0)
+		n, _, errno = unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(fd), uintptr(toSubmit), uintptr(minComplete), uintptr(flags), uintptr(unsafe.Pointer(arg)), argsz)
 	} else {
-		n, _, errno = unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(fd), uintptr(toSubmit), uintptr(minComplete), uintptr(flags), 0, 0)
+		n, _, errno = unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(fd), uintptr(toSubmit), uintptr(minComplete), uintptr(flags), uintptr(unsafe.Pointer(arg)), argsz)
 	}
 	if errno != 0 {
 		return 0, errnoErr(errno)
@@ -225,6 +247,8 @@ func errnoErr(e syscall.Errno) error {
 		return unix.EAGAIN
 	case unix.EBUSY:
 		return unix.EBUSY
+	case unix.ETIME:
+		return unix.ETIME
 	}
 	return e
 }

@@ -55,6 +55,7 @@ type conn struct {
 	fd      int32
 	id      int32
 	flags   connFlags
+	seen    uint16    // the batcher's window in which c last had input
 	ex      *exchange // a client's head request waiting on its backend calls
 	up      *upConn   // set on a backend connection
 }
@@ -251,6 +252,7 @@ func (s *Server) startSend(c *conn) {
 	c.sending, c.out, c.sent = c.out, nil, 0
 	s.sqe().PrepSend(int(c.fd), c.sending, unix.MSG_NOSIGNAL, pack(opSend, c.id))
 	c.flags |= fSend
+	s.batch.sent()
 }
 
 func (s *Server) onSend(c *conn, e iouring.CQE) {
@@ -270,6 +272,7 @@ func (s *Server) onSend(c *conn, e iouring.CQE) {
 		// A short send: the socket took part; the rest goes now.
 		s.sqe().PrepSend(int(c.fd), c.sending[c.sent:], unix.MSG_NOSIGNAL, pack(opSend, c.id))
 		c.flags |= fSend
+		s.batch.sent()
 		return
 	}
 	s.pool.put(c.sending)

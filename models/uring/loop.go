@@ -3,6 +3,7 @@ package uring
 import (
 	"fmt"
 	"runtime"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -29,7 +30,8 @@ func unpack(ud uint64) (op uint8, idx int32) { return uint8(ud >> 56), int32(uin
 
 // run is the loop: one pass is one io_uring_enter, which submits every
 // send, re-arm and close the previous pass prepared and waits for the
-// next completions, and then the handling of every completion posted.
+// next completions (one, or a batch: batch.go), and then the handling of
+// every completion posted.
 // It runs on the calling goroutine, locked to its OS thread, which
 // becomes the ring's only issuer.
 func (s *Server) run() error {
@@ -45,7 +47,7 @@ func (s *Server) run() error {
 		if s.fatal != nil {
 			break
 		}
-		if err := s.ring.Enter(true); err != nil {
+		if err := s.ring.EnterBatch(s.batch.want(time.Now()), batchMinWait); err != nil {
 			return err
 		}
 		for {
@@ -104,6 +106,9 @@ func (s *Server) dispatch(e iouring.CQE) {
 		c := s.conns.at(idx)
 		switch op {
 		case opRecv:
+			if e.Res > 0 {
+				s.batch.saw(c)
+			}
 			s.onRecv(c, e)
 		case opSend:
 			s.onSend(c, e)

@@ -82,6 +82,7 @@ type Server struct {
 	fatal                    error // set by a failed submission: the loop stops
 	scratch                  iouring.SQE
 	noBufs                   int // receives ended by ENOBUFS, for tests
+	batch                    batcher
 
 	stopping atomic.Bool
 	mu       sync.Mutex
