@@ -115,10 +115,11 @@ func (s *Server) onRecv(c *conn, e iouring.CQE) {
 		c.flags |= fEOF
 		s.peerClosed(c)
 	case e.Res == -int32(unix.ENOBUFS):
-		// Every buffer is in use by completions of this pass; give the
-		// kernel more, up to the ring's size, and ask again below.
+		// Every buffer is in use by completions of this pass; the next
+		// pass gives the kernel more (growBufs), and the receive asked
+		// again below runs with them.
 		s.noBufs++
-		s.bufs.Grow(s.bufs.Provided())
+		s.shortOfBufs = true
 	case e.Res == -int32(unix.ECANCELED):
 		// Our cancel: the connection closed or holds enough input.
 	case e.Res < 0:

@@ -43,6 +43,7 @@ func (s *Server) run() error {
 	s.acc.arm()
 	s.armWake()
 	for !s.stopping.Load() && s.fatal == nil {
+		s.growBufs()
 		s.flush()
 		if s.fatal != nil {
 			break
@@ -63,6 +64,19 @@ func (s *Server) run() error {
 		s.fatal = err
 	}
 	return s.fatal
+}
+
+// growBufs doubles the receive buffers once after a pass in which
+// receives ran out of them. Once a pass, not once a receive: a pass in
+// which ten receives found none is one shortage, and growing for each
+// took the ring from 64 buffers to its 4,096 (16 MiB) in one burst of
+// connections (an idle run at 10k connections then held 1.8 KiB of
+// memory per connection instead of 150 B).
+func (s *Server) growBufs() {
+	if s.shortOfBufs {
+		s.bufs.Grow(s.bufs.Provided())
+		s.shortOfBufs = false
+	}
 }
 
 // flush runs the connections released in this pass and hands every

@@ -81,7 +81,8 @@ type Server struct {
 	sendq, resumeq, resuming []*conn
 	fatal                    error // set by a failed submission: the loop stops
 	scratch                  iouring.SQE
-	noBufs                   int // receives ended by ENOBUFS, for tests
+	noBufs                   int  // receives ended by ENOBUFS, for tests
+	shortOfBufs              bool // a receive of this pass ended with ENOBUFS
 	batch                    batcher
 
 	stopping atomic.Bool
