@@ -19,9 +19,14 @@ type threadCostInput struct {
 	ThreadThreadsPerConn float64
 	CtxLevel             int
 	HaveCtx              bool
-	ThreadCtx, EpollCtx  float64 // context switches per request
-	ThreadRPS, EpollRPS  float64 // at CtxLevel
-	MemTotal             uint64
+	// Switcher names the thread-per-connection server the switching half
+	// is judged on: Apache worker when the run has it, since only the
+	// kernel schedules its threads, else the thread model, whose threads
+	// also wait on Go's scheduler. ThreadCtx and ThreadRPS are its.
+	Switcher            string
+	ThreadCtx, EpollCtx float64 // context switches per request
+	ThreadRPS, EpollRPS float64 // at CtxLevel
+	MemTotal            uint64
 }
 
 // judgeThreadCost: threads are "expensive" in memory when a connection
@@ -45,8 +50,8 @@ func judgeThreadCost(in threadCostInput) (Verdict, string) {
 		}
 	}
 	if in.HaveCtx {
-		s := fmt.Sprintf("at C=%s the thread model switches %s times per request against %s, and serves %s against %s",
-			units.Count(float64(in.CtxLevel)), fmtRatio(in.ThreadCtx), fmtRatio(in.EpollCtx), fmtRate(in.ThreadRPS), fmtRate(in.EpollRPS))
+		s := fmt.Sprintf("at C=%s %s switches %s times per request against %s, and serves %s against %s",
+			units.Count(float64(in.CtxLevel)), in.Switcher, fmtRatio(in.ThreadCtx), fmtRatio(in.EpollCtx), fmtRate(in.ThreadRPS), fmtRate(in.EpollRPS))
 		if ratio(in.ThreadCtx, in.EpollCtx) >= costlyRatio && in.ThreadRPS <= slowerRatio*in.EpollRPS {
 			found = append(found, s)
 		} else {
@@ -83,13 +88,15 @@ func threadCostClaim(v view) Claim {
 		in.ThreadMem, in.EpollMem = memPerConn(lt.Summary.PerConn), memPerConn(le.Summary.PerConn)
 		in.ThreadThreadsPerConn = lt.Summary.PerConn.Threads
 	}
-	in.CtxLevel = v.common("concurrency", 0, results.HasRPS, registry.Thread, registry.Epoll)
-	ct, okT := v.at("concurrency", registry.Thread, in.CtxLevel, results.HasRPS)
-	ce, okE := v.at("concurrency", registry.Epoll, in.CtxLevel, results.HasRPS)
-	if okT && okE && ct.Summary.CtxSwitchesPerReq.N > 0 {
-		in.HaveCtx = true
+	in.Switcher, in.CtxLevel, in.HaveCtx = switchingJudged(v)
+	if in.HaveCtx {
+		ct, _ := v.at("concurrency", in.Switcher, in.CtxLevel, results.HasRPS)
+		ce, _ := v.at("concurrency", registry.Epoll, in.CtxLevel, results.HasRPS)
 		in.ThreadCtx, in.EpollCtx = ct.Summary.CtxSwitchesPerReq.Median, ce.Summary.CtxSwitchesPerReq.Median
 		in.ThreadRPS, in.EpollRPS = ct.Summary.RPS.Median, ce.Summary.RPS.Median
+		if in.Switcher == registry.Thread {
+			in.Switcher = "the thread model"
+		}
 	}
 	c.Verdict, c.Because = judgeThreadCost(in)
 
@@ -121,6 +128,24 @@ func threadCostClaim(v view) Claim {
 	return c
 }
 
+// switchingJudged picks the server and level the switching half of claim
+// 1 is judged on: Apache worker, a thread per connection whose threads
+// only the kernel schedules, when the run has its context switches at a
+// concurrency the event loop also served; else the thread model, whose
+// threads also queue for Go's Ps (models/thread/doc.go: it switches
+// about three times a request where a kernel thread would once).
+func switchingJudged(v view) (server string, level int, ok bool) {
+	for _, srv := range []string{registry.ApacheWorker, registry.Thread} {
+		level = v.common("concurrency", 0, results.HasRPS, srv, registry.Epoll)
+		lt, okT := v.at("concurrency", srv, level, results.HasRPS)
+		_, okE := v.at("concurrency", registry.Epoll, level, results.HasRPS)
+		if okT && okE && lt.Summary.CtxSwitchesPerReq.N > 0 {
+			return srv, level, true
+		}
+	}
+	return "", 0, false
+}
+
 // besideApacheWorker sets the thread model's cost per request beside
 // Apache worker's, a thread-per-connection server in C, at each
 // concurrency both served: what Go's runtime adds to a kernel thread's
@@ -145,6 +170,10 @@ func besideApacheWorker(v view) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return "Server CPU per request, context switches per request and the server's CPU busy share, thread model against " +
-		registry.ApacheWorker + " (a thread per connection, in C): " + strings.Join(parts, "; ") + "."
+	return "What Go's runtime adds to a kernel thread: server CPU per request, context switches per request and the server's CPU busy share, thread model against " +
+		registry.ApacheWorker + " (a thread per connection, in C): " + strings.Join(parts, "; ") + ". " +
+		"The thread model's extra switches are Go's scheduler: a thread that wakes in read(2) runs Go code only with one of its Ps, " +
+		"and when none is free one is handed to it through another thread. Ps for every thread would spare that, " +
+		"but every stop of the world must then wait for each thread holding a P to be run by the kernel (models/thread/doc.go); " +
+		"so the switching half of this claim is judged on " + registry.ApacheWorker + " when the run has it."
 }

@@ -3,6 +3,9 @@ package report
 import (
 	"strings"
 	"testing"
+
+	"c10k/harness/registry"
+	"c10k/harness/results"
 )
 
 func TestJudgeThreadCost(t *testing.T) {
@@ -158,6 +161,38 @@ func TestJudgeOneCore(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got, because := judgeOneCore(tt.in); got != tt.want {
 				t.Errorf("verdict %q, want %q (%s)", got, tt.want, because)
+			}
+		})
+	}
+}
+
+func TestSwitchingJudgedPrefersApacheWorker(t *testing.T) {
+	level := func(ctxN int) []results.Level {
+		var l results.Level
+		l.Level = 1000
+		l.Summary.RPS = results.Stat{Median: 9000, N: 3}
+		l.Summary.CtxSwitchesPerReq = results.Stat{Median: 0.5, N: ctxN}
+		return []results.Level{l}
+	}
+	sc := func(server string, ctxN int) results.Scenario {
+		return results.Scenario{Scenario: "concurrency", Server: server, Levels: level(ctxN)}
+	}
+	tests := []struct {
+		name   string
+		scs    []results.Scenario
+		want   string
+		wantOK bool
+	}{
+		{"Apache worker beside the thread model", []results.Scenario{sc(registry.Thread, 3), sc(registry.ApacheWorker, 3), sc(registry.Epoll, 3)}, registry.ApacheWorker, true},
+		{"no Apache worker", []results.Scenario{sc(registry.Thread, 3), sc(registry.Epoll, 3)}, registry.Thread, true},
+		{"Apache worker without switches counted", []results.Scenario{sc(registry.Thread, 3), sc(registry.ApacheWorker, 0), sc(registry.Epoll, 3)}, registry.Thread, true},
+		{"no event loop", []results.Scenario{sc(registry.Thread, 3), sc(registry.ApacheWorker, 3)}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, lvl, ok := switchingJudged(newView(results.Run{}, tt.scs))
+			if got != tt.want || ok != tt.wantOK || (ok && lvl != 1000) {
+				t.Errorf("switchingJudged = %q, %d, %v; want %q, 1000, %v", got, lvl, ok, tt.want, tt.wantOK)
 			}
 		})
 	}

@@ -88,6 +88,19 @@
 // 8 Ps, about two context switches a request under load, and the way to
 // avoid them costs memory per P and GC time that grow with the Ps.
 //
+// Why many Ps stall a burst, seen once more in session 7: with the bound
+// at 1,024, c10k load -c1000 (no warm-up), the listener's backlog and the
+// server's descriptors read every half second showed about 510
+// connections accepted within the first half second and then none for two
+// seconds, while the thread count went on from 535 to 637: the step of
+// GOMAXPROCS from 512 to 1,024 stops the world, and a stop waits until
+// every thread holding a P has been run by the kernel once, hundreds of
+// runnable threads sharing one CPU. A C server's threads answer to no
+// such stop. Letting the acceptor run unlocked, so that new threads are
+// not made through the runtime's template thread, changed nothing (the
+// same stall, at 522). This is the gap the report states, and why claim 1
+// judges the cost of switching on Apache worker.
+//
 // The parked poller, measured the same way with the first, flawed version
 // of the script (snapshots before and after each run, which lose the
 // threads of the connections that closed at its end: the cs figures of
