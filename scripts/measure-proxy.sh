@@ -46,7 +46,7 @@ trap 'stop_backend; cleanup' EXIT
 start_proxy() {
   local s=$1 k=$2
   case "$s" in
-    thread|goroutine|epoll) start_model "$s" "$PORT" -upstream 127.0.0.1:"$BACKEND_PORT" -fanout "$k" ;;
+    thread|goroutine|epoll|uring) start_model "$s" "$PORT" -upstream 127.0.0.1:"$BACKEND_PORT" -fanout "$k" ;;
     *) start_peer "$s" "$PORT" -upstream 127.0.0.1:"$BACKEND_PORT" -fanout "$k" ;;
   esac
 }
@@ -100,7 +100,7 @@ header() {
   echo "|---|---|---|---|---|---|---|---|"
 }
 
-can_fanout() { case "$1" in thread|goroutine|epoll|nginx) return 0 ;; esac; return 1; }
+can_fanout() { case "$1" in thread|goroutine|epoll|uring|nginx) return 0 ;; esac; return 1; }
 
 mode=${1:-all}
 start_backend

@@ -88,7 +88,7 @@
 // 8 Ps, about two context switches a request under load, and the way to
 // avoid them costs memory per P and GC time that grow with the Ps.
 //
-// Why many Ps stall a burst, seen once more in session 7: with the bound
+// Why many Ps stall a burst, measured once more: with the bound
 // at 1,024, c10k load -c1000 (no warm-up), the listener's backlog and the
 // server's descriptors read every half second showed about 510
 // connections accepted within the first half second and then none for two
