@@ -92,10 +92,10 @@
 // at 1,024, c10k load -c1000 (no warm-up), the listener's backlog and the
 // server's descriptors read every half second showed about 510
 // connections accepted within the first half second and then none for two
-// seconds, while the thread count went on from 535 to 637: the step of
-// GOMAXPROCS from 512 to 1,024 stops the world, and a stop waits until
-// every thread holding a P has been run by the kernel once, hundreds of
-// runnable threads sharing one CPU. A C server's threads answer to no
+// seconds, while the thread count went on from 535 to 637. The stall
+// sits where GOMAXPROCS steps from 512 to 1,024, a step that stops the
+// world, and a stop waits until every thread holding a P has been run by
+// the kernel once: hundreds of runnable threads sharing one CPU. A C server's threads answer to no
 // such stop. Letting the acceptor run unlocked, so that new threads are
 // not made through the runtime's template thread, changed nothing (the
 // same stall, at 522). This is the gap the report states, and why claim 1
