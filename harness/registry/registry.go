@@ -167,7 +167,7 @@ var Servers = []Entry{
 	{
 		Name: "uring", Kind: results.KindModel,
 		About: "one io_uring loop on one OS thread: what came after epoll (multishot accept and receive, batched sends, " +
-			"one system call per loop pass)",
+			"one system call per loop pass, which waits for a batch of completions when many connections are active)",
 		Runtime: "the loop's goroutine is locked to one OS thread (runtime.LockOSThread), the ring's only issuer " +
 			"(IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN where the kernel has them), so it uses one core whatever GOMAXPROCS is; " +
 			"no SQPOLL thread; GOMAXPROCS unset, sized from the CPU affinity",

@@ -50,7 +50,7 @@ func judgeThreadCost(in threadCostInput) (Verdict, string) {
 		}
 	}
 	if in.HaveCtx {
-		s := fmt.Sprintf("at C=%s %s switches %s times per request against %s, and serves %s against %s",
+		s := fmt.Sprintf("at C=%s %s switches %s times per request against %s for the event loop, and serves %s against %s",
 			units.Count(float64(in.CtxLevel)), in.Switcher, fmtRatio(in.ThreadCtx), fmtRatio(in.EpollCtx), fmtRate(in.ThreadRPS), fmtRate(in.EpollRPS))
 		if ratio(in.ThreadCtx, in.EpollCtx) >= costlyRatio && in.ThreadRPS <= slowerRatio*in.EpollRPS {
 			found = append(found, s)
