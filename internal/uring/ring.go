@@ -401,8 +401,8 @@ func (r *Ring) Enter(wait bool) error {
 // A batched wait is bounded, so it is made raw, as a call that cannot
 // block is: it keeps the P for at most 4*minWait, where a wait through
 // the scheduler would have sysmon take the P away in every such pass
-// (about half the system calls of a batched loop were sysmon's nanosleep
-// and futex before, at c10k load -c1000).
+// (through the scheduler, 38% of a batched loop's system calls were the
+// runtime's nanosleep, futex and tgkill: perf trace, wrk -c100).
 func (r *Ring) EnterBatch(n uint32, minWait time.Duration) error {
 	sub := r.publish()
 	ready := r.cqTail.Load() != r.cqHeadLocal
