@@ -84,7 +84,7 @@ func (h *harness) startBackend(sc results.ScenarioConfig, epoch time.Time) (*bac
 	lines := newLineWatch("listening on ")
 	// The private copy of the binary, as for the load generator: the
 	// backend must not share executable pages with a model under test.
-	p, sess, err := h.startChild(proc.Spec{Path: h.loadBinary, Args: args, CPUs: b.cpus, Stdout: lines, Stderr: b.stderr},
+	p, err := h.startChild(proc.Spec{Path: h.loadBinary, Args: args, CPUs: b.cpus, Stdout: lines, Stderr: b.stderr},
 		h.hosts.backBin, "127.0.0.1", port, epoch)
 	if err != nil {
 		return nil, fmt.Errorf("harness: starting the backend: %w", err)
@@ -106,8 +106,8 @@ func (h *harness) startBackend(sc results.ScenarioConfig, epoch time.Time) (*bac
 	if err != nil {
 		return b, err
 	}
-	b.smp = h.newProbe(p, sess, b.port, epoch)
-	if sess != nil {
+	b.smp = p.probe(h.opt.Period, b.port, epoch)
+	if _, remote := p.(remoteChild); remote {
 		_, _ = b.smp.Take() // the local sampler takes its first at once
 	}
 	return b, nil

@@ -39,10 +39,8 @@ type hostSet struct {
 }
 
 // parseHosts reads Options' hosts; bad specifications are usage errors.
-// Their ssh connections, when they have some, are shared through sockets
-// in controlDir ("": none).
-func parseHosts(opt Options, controlDir string) (*hostSet, error) {
-	o := hosts.Options{SSHConfig: opt.SSHConfig, ControlDir: controlDir}
+func parseHosts(opt Options) (*hostSet, error) {
+	o := hosts.Options{SSHConfig: opt.SSHConfig}
 	server, err := hosts.Parse(opt.ServerHost, o)
 	if err != nil {
 		return nil, fmt.Errorf("harness: -server-host: %w", err)
@@ -73,15 +71,14 @@ func (h *harness) setupHosts() {
 	if !h.hosts.elsewhere() {
 		return
 	}
-	// Parsed again, now that the scratch directory can hold the sockets
-	// of one ssh connection per host, which every command then shares.
-	hs, err := parseHosts(h.opt, h.scratch)
-	if err != nil { // prepare parsed them already: cannot happen
-		h.hosts.err = err
-		return
-	}
+	// Now that the scratch directory can hold the sockets of one ssh
+	// connection per host, every command to a host shares its one.
+	hs := h.hosts
 	hs.control = h.scratch
-	h.hosts = hs
+	hs.server.ShareConnections(hs.control)
+	for _, l := range hs.load {
+		l.ShareConnections(hs.control)
+	}
 	h.run.Config.ServerHost = hs.server.String()
 	for _, l := range hs.load {
 		h.run.Config.LoadHosts = append(h.run.Config.LoadHosts, l.String())
@@ -213,6 +210,32 @@ func (h *harness) checkHosts(sc results.ScenarioConfig) error {
 type child interface {
 	Exited() <-chan struct{}
 	Stop(grace time.Duration) (*os.ProcessState, error)
+	// probe starts sampling the child, counting the connections to port.
+	probe(period time.Duration, port int, epoch time.Time) probe
+	// tree samples the child's process tree once.
+	tree() (results.Proc, error)
+}
+
+// localChild is a child running here: sampled from this machine's /proc.
+type localChild struct{ *proc.Process }
+
+func (c localChild) probe(period time.Duration, port int, epoch time.Time) probe {
+	return sampler.Start(sampler.Config{Root: c.PID(), Port: port, Period: period, Epoch: epoch})
+}
+
+func (c localChild) tree() (results.Proc, error) { return procfs.SampleTree(c.PID()) }
+
+// remoteChild is a child an agent runs on the server host: sampled there,
+// through the agent's session.
+type remoteChild struct{ *agent.Session }
+
+func (c remoteChild) probe(period time.Duration, _ int, epoch time.Time) probe {
+	return newSessionProbe(c.Session, epoch, period)
+}
+
+func (c remoteChild) tree() (results.Proc, error) {
+	s, err := c.Take()
+	return s.Proc, err
 }
 
 // probe samples a server: the local sampler, or the server host's agent.
@@ -225,10 +248,13 @@ type probe interface {
 // startChild starts spec on the server host: here with proc.Start, there
 // under an agent that samples it every period, counting the connections
 // to addr:port, on the level's clock. bin is spec.Path's copy on the host.
-func (h *harness) startChild(spec proc.Spec, bin, addr string, port int, epoch time.Time) (child, *agent.Session, error) {
+func (h *harness) startChild(spec proc.Spec, bin, addr string, port int, epoch time.Time) (child, error) {
 	if !h.hosts.remote() {
 		p, err := proc.Start(spec)
-		return p, nil, err
+		if err != nil {
+			return nil, err
+		}
+		return localChild{p}, nil
 	}
 	argv := append([]string{spec.Path}, spec.Args...)
 	if spec.Path == h.opt.Binary || spec.Path == h.loadBinary {
@@ -237,20 +263,9 @@ func (h *harness) startChild(spec proc.Spec, bin, addr string, port int, epoch t
 	s, err := agent.Start(h.hosts.server, agent.Spec{Bin: bin, Argv: argv, CPUs: spec.CPUs, Period: h.opt.Period,
 		Addr: addr, Port: port, Epoch: epoch, Offset: h.hosts.offset, Stdout: spec.Stdout, Stderr: spec.Stderr})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return s, s, nil
-}
-
-// newProbe starts sampling what startChild started, counting the
-// connections to port: through the agent's session on the server host
-// when there is one, or with a sampler of the process tree here (a
-// *proc.Process, as startChild returns with no session).
-func (h *harness) newProbe(c child, sess *agent.Session, port int, epoch time.Time) probe {
-	if sess != nil {
-		return newSessionProbe(sess, epoch, h.opt.Period)
-	}
-	return sampler.Start(sampler.Config{Root: c.(*proc.Process).PID(), Port: port, Period: h.opt.Period, Epoch: epoch})
+	return remoteChild{s}, nil
 }
 
 // sessionProbe samples through an agent's session. The agent samples from

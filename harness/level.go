@@ -211,7 +211,7 @@ func (lv *level) startServer() bool {
 // takeBaseline starts sampling, lets the server settle and samples it
 // before any connection; false when it exited or the run is ending.
 func (lv *level) takeBaseline() (results.Sample, bool) {
-	lv.smp = lv.h.newProbe(lv.rs.p, lv.rs.sess, lv.rs.port, lv.epoch)
+	lv.smp = lv.rs.p.probe(lv.h.opt.Period, lv.rs.port, lv.epoch)
 	select {
 	case <-time.After(settle):
 	case <-lv.rs.p.Exited():

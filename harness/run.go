@@ -112,7 +112,7 @@ func (h *harness) prepare() error {
 		return err
 	}
 	grid = placeServers(grid)
-	if h.hosts, err = parseHosts(h.opt, ""); err != nil {
+	if h.hosts, err = parseHosts(h.opt); err != nil {
 		return err
 	}
 	raiseFileLimit()

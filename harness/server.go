@@ -16,11 +16,9 @@ import (
 
 	"c10k/harness/peers"
 	"c10k/harness/proc"
-	"c10k/harness/procfs"
 	"c10k/harness/results"
 	"c10k/harness/scenario"
 	"c10k/hosts"
-	"c10k/hosts/agent"
 )
 
 // readyTimeout bounds how long a server may take to start listening.
@@ -42,7 +40,6 @@ type server struct {
 // running is a started server.
 type running struct {
 	p      child
-	sess   *agent.Session // the agent running it on the server host; nil here
 	port   int
 	stderr *proc.Tail
 	args   []string
@@ -113,12 +110,12 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, level int, 
 	}
 	spec.CPUs = serverCPUs(h.opt, sc)
 	spec.Stderr = r.stderr
-	p, sess, err := h.startChild(spec, bin, h.hosts.addr, r.port, epoch)
+	p, err := h.startChild(spec, bin, h.hosts.addr, r.port, epoch)
 	if err != nil {
 		r.cleanup()
 		return nil, err
 	}
-	r.p, r.sess, r.host = p, sess, h.hosts.server
+	r.p, r.host = p, h.hosts.server
 	deadline := time.NewTimer(readyTimeout)
 	defer deadline.Stop()
 	if lines != nil {
@@ -136,7 +133,7 @@ func (h *harness) startServer(srv server, sc results.ScenarioConfig, level int, 
 		err = waitPort(h, p, h.hosts.addr, r.port, deadline.C)
 		if err == nil {
 			procs, threads := srv.peer.Pool(poolConns(srv, sc, level))
-			err = waitPool(h, p, r.tree, procs, threads)
+			err = waitPool(h, p, procs, threads)
 		}
 	}
 	if err != nil {
@@ -164,7 +161,7 @@ const poolTimeout = 60 * time.Second
 // waitPool waits until p's process tree holds procs processes and threads
 // threads: a peer that pre-forks for the level serves it only once its
 // pool is up, and a level measured before that would measure the forking.
-func waitPool(h *harness, p child, tree func() (results.Proc, error), procs, threads int) error {
+func waitPool(h *harness, p child, procs, threads int) error {
 	if procs <= 1 && threads <= 1 {
 		return nil
 	}
@@ -172,7 +169,7 @@ func waitPool(h *harness, p child, tree func() (results.Proc, error), procs, thr
 	defer deadline.Stop()
 	var have results.Proc
 	for {
-		t, err := tree()
+		t, err := p.tree()
 		if err == nil {
 			have = t
 			if int(t.Processes) >= procs && int(t.Threads) >= threads {
@@ -227,15 +224,6 @@ func (r *running) stop() string {
 		}
 	}
 	return exit
-}
-
-// tree samples the server's process tree, where it runs.
-func (r *running) tree() (results.Proc, error) {
-	if r.sess != nil {
-		s, err := r.sess.Take()
-		return s.Proc, err
-	}
-	return procfs.SampleTree(r.p.(*proc.Process).PID())
 }
 
 // cleanup removes a peer's temporary directory, and its copy on the

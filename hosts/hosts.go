@@ -87,10 +87,7 @@ func Parse(spec string, o Options) (*Host, error) {
 			return nil, fmt.Errorf("%w %q: want ssh://[user@]host[:port]", ErrSpec, spec)
 		}
 		h := &Host{spec: spec, kind: SSH, host: u.Hostname(), sshConfig: o.SSHConfig}
-		if o.ControlDir != "" {
-			sum := sha256.Sum256([]byte(spec))
-			h.control = filepath.Join(o.ControlDir, "ssh-"+hex.EncodeToString(sum[:])[:12])
-		}
+		h.ShareConnections(o.ControlDir)
 		if u.User != nil {
 			if _, has := u.User.Password(); has {
 				return nil, fmt.Errorf("%w %q: no passwords in a host; ssh uses keys", ErrSpec, spec)
@@ -107,6 +104,21 @@ func Parse(spec string, o Options) (*Host, error) {
 		return h, nil
 	}
 	return nil, fmt.Errorf("%w %q: want local, netns:NAME or ssh://[user@]host[:port]", ErrSpec, spec)
+}
+
+// ShareConnections has h's commands share one ssh connection through a
+// socket in dir, as Options.ControlDir does for the hosts Parse makes: for
+// a host parsed before the directory existed. "" shares none; hosts other
+// than ssh ones have no connection to share.
+func (h *Host) ShareConnections(dir string) {
+	if h.kind != SSH {
+		return
+	}
+	h.control = ""
+	if dir != "" {
+		sum := sha256.Sum256([]byte(h.spec))
+		h.control = filepath.Join(dir, "ssh-"+hex.EncodeToString(sum[:])[:12])
+	}
 }
 
 // ParseList reads a comma-separated list of hosts; "" is none.

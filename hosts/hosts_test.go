@@ -296,3 +296,49 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestShareConnections: a host parsed without a control directory shares
+// the connection of one given later, exactly as one parsed with it does.
+func TestShareConnections(t *testing.T) {
+	controlPath := func(h *Host) string {
+		for _, a := range h.Argv([]string{"true"}) {
+			if p, ok := strings.CutPrefix(a, "ControlPath="); ok {
+				return p
+			}
+		}
+		return ""
+	}
+	tests := []struct {
+		name, spec, dir string
+		wantShared      bool
+	}{
+		{"ssh host, a directory", "ssh://bench@10.0.0.2:2222", "/tmp/ctl", true},
+		{"ssh host, none", "ssh://bench@10.0.0.2", "", false},
+		{"local host: nothing to share", "local", "/tmp/ctl", false},
+		{"netns host: nothing to share", "netns:c10k-a", "/tmp/ctl", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			late, err := Parse(tt.spec, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			late.ShareConnections(tt.dir)
+			early, err := Parse(tt.spec, Options{ControlDir: tt.dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want := controlPath(late), controlPath(early)
+			if got != want {
+				t.Errorf("control path %q after ShareConnections, %q when parsed with the directory", got, want)
+			}
+			if shared := got != ""; shared != tt.wantShared || (shared && !strings.HasPrefix(got, tt.dir+"/")) {
+				t.Errorf("control path %q: want shared=%v, in %s", got, tt.wantShared, tt.dir)
+			}
+			late.ShareConnections("")
+			if p := controlPath(late); p != "" {
+				t.Errorf("control path %q after ShareConnections(\"\"): want none", p)
+			}
+		})
+	}
+}
