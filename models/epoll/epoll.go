@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -29,17 +28,8 @@ type Server struct {
 	http *protocol
 	acc  acceptor
 	px   *proxy // nil: not a proxy
-
-	mu    sync.Mutex
-	state int // stateNew, stateServing, stateClosed
-	done  chan struct{}
+	life server.Lifecycle
 }
-
-const (
-	stateNew = iota
-	stateServing
-	stateClosed
-)
 
 // New listens on cfg.Addr (server.DefaultAddr when empty) and prepares the
 // loop; Serve starts answering.
@@ -87,51 +77,17 @@ func (s *Server) Addr() net.Addr { return s.addr }
 // thread, until Close. It then closes the listener and every connection
 // and returns nil. After Close it returns nil at once.
 func (s *Server) Serve() error {
-	s.mu.Lock()
-	switch s.state {
-	case stateServing:
-		s.mu.Unlock()
-		return ErrServing
-	case stateClosed:
-		s.mu.Unlock()
-		return nil
+	err := s.life.Serve(ErrServing, s.loop.Run, s.release)
+	if err == nil || err == ErrServing {
+		return err
 	}
-	s.state = stateServing
-	s.done = make(chan struct{})
-	s.mu.Unlock()
-
-	err := s.loop.Run()
-	if cerr := s.release(); err == nil {
-		err = cerr
-	}
-	close(s.done)
-	if err != nil {
-		return fmt.Errorf("epoll: serve: %w", err)
-	}
-	return nil
+	return fmt.Errorf("epoll: serve: %w", err)
 }
 
 // Close stops the loop and waits until Serve has closed the listener and
 // every connection, so that a dial after Close is refused. It may be
 // called from any goroutine but the loop's, and more than once.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	switch s.state {
-	case stateClosed:
-		s.mu.Unlock()
-		return nil
-	case stateNew:
-		s.state = stateClosed
-		s.mu.Unlock()
-		return s.release()
-	}
-	s.state = stateClosed
-	done := s.done
-	s.mu.Unlock()
-	s.loop.Stop()
-	<-done
-	return nil
-}
+func (s *Server) Close() error { return s.life.Close(s.loop.Stop, s.release) }
 
 // release closes the listener, the connections and the loop; it runs on
 // the loop's goroutine once Run has returned, or instead of Serve.

@@ -86,16 +86,9 @@ type Server struct {
 	batch                    batcher
 
 	stopping atomic.Bool
-	mu       sync.Mutex
-	state    int // stateNew, stateServing, stateClosed
-	done     chan struct{}
+	wakeMu   sync.Mutex // guards wakefd between Close's write and release's close
+	life     server.Lifecycle
 }
-
-const (
-	stateNew = iota
-	stateServing
-	stateClosed
-)
 
 // New sets up the ring, listens on cfg.Addr (server.DefaultAddr when
 // empty) and prepares the loop; Serve starts answering. Where io_uring is
@@ -151,55 +144,29 @@ func (s *Server) StartNote() string {
 // until Close. It then closes the listener and every connection and
 // returns nil. After Close it returns nil at once.
 func (s *Server) Serve() error {
-	s.mu.Lock()
-	switch s.state {
-	case stateServing:
-		s.mu.Unlock()
-		return ErrServing
-	case stateClosed:
-		s.mu.Unlock()
-		return nil
+	err := s.life.Serve(ErrServing, s.run, s.release)
+	if err == nil || err == ErrServing {
+		return err
 	}
-	s.state = stateServing
-	s.done = make(chan struct{})
-	s.mu.Unlock()
-
-	err := s.run()
-	if cerr := s.release(); err == nil {
-		err = cerr
-	}
-	close(s.done)
-	if err != nil {
-		return fmt.Errorf("uring: serve: %w", err)
-	}
-	return nil
+	return fmt.Errorf("uring: serve: %w", err)
 }
 
 // Close stops the loop and waits until Serve has closed the listener and
 // every connection, so that a dial after Close is refused. It may be
 // called from any goroutine but the loop's, and more than once.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	switch s.state {
-	case stateClosed:
-		s.mu.Unlock()
-		return nil
-	case stateNew:
-		s.state = stateClosed
-		s.mu.Unlock()
-		return s.release()
-	}
-	s.state = stateClosed
-	done := s.done
+func (s *Server) Close() error { return s.life.Close(s.stop, s.release) }
+
+// stop makes the loop return: it sees stopping at its next pass, which
+// the eventfd's completion starts.
+func (s *Server) stop() {
 	s.stopping.Store(true)
-	// Under mu: release closes the eventfd under mu too, so this write
-	// cannot meet a closed (or reused) descriptor.
+	// Under wakeMu: release closes the eventfd under it too, so this
+	// write cannot meet a closed (or reused) descriptor.
+	s.wakeMu.Lock()
 	if s.wakefd >= 0 {
 		_, _ = unix.Write(s.wakefd, eventfdOne[:])
 	}
-	s.mu.Unlock()
-	<-done
-	return nil
+	s.wakeMu.Unlock()
 }
 
 // eventfdOne is the 8-byte native-endian 1 a write adds to an eventfd.
@@ -235,14 +202,14 @@ func (s *Server) release() error {
 		}
 		s.lfd = -1
 	}
-	s.mu.Lock()
+	s.wakeMu.Lock()
 	if s.wakefd >= 0 {
 		if err := unix.Close(s.wakefd); err != nil {
 			errs = append(errs, os.NewSyscallError("close", err))
 		}
 		s.wakefd = -1
 	}
-	s.mu.Unlock()
+	s.wakeMu.Unlock()
 	if s.ring != nil {
 		errs = append(errs, s.ring.Close())
 	}
