@@ -105,6 +105,7 @@ func (s *Server) onRecv(c *conn, e iouring.CQE) {
 	id, hasBuf := e.Buffer()
 	switch {
 	case e.Res > 0 && hasBuf:
+		s.batch.saw(c)
 		if c.flags&fUpstream != 0 {
 			s.px.input(c, s.bufs.Bytes(id, int(e.Res)))
 		} else {

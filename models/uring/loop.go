@@ -120,9 +120,6 @@ func (s *Server) dispatch(e iouring.CQE) {
 		c := s.conns.at(idx)
 		switch op {
 		case opRecv:
-			if e.Res > 0 {
-				s.batch.saw(c)
-			}
 			s.onRecv(c, e)
 		case opSend:
 			s.onSend(c, e)
